@@ -1,0 +1,23 @@
+"""Shared base of the package: NLTK corpora with standard splits, vocabularies, batches, and the
+embedding layer that every network reads words through.
+
+>>> import corpora
+>>> train = corpora.load("treebank", split="train")     # list of [(word, tag), ...]
+>>> vocab = corpora.Vocab.build([[w for w, _ in s] for s in train], [[t for _, t in s] for s in train])
+"""
+from .batch import WordBatch, check_tokens, encode_words, length_batches
+from .embedding import EmbeddingConfig, TokenEmbedding
+from .io import ModelFileError, load_model, save_model
+from .resources import ResourceNotFound, require
+from .tagged import load, load_brown, load_conll2000, load_conll2000_triples, load_treebank, treebank_fileids
+from .text import split_sentences, tokenize, tokenize_text
+from .train import History, NonFiniteLoss, TrainConfig, fit, set_seed
+from .vocab import Vocab, normalize
+
+__all__ = [
+    "WordBatch", "check_tokens", "encode_words", "length_batches", "EmbeddingConfig", "TokenEmbedding",
+    "ModelFileError", "load_model", "save_model", "ResourceNotFound", "require", "load", "load_brown",
+    "load_conll2000", "load_conll2000_triples", "load_treebank", "treebank_fileids", "split_sentences",
+    "tokenize", "tokenize_text", "History", "NonFiniteLoss", "TrainConfig", "fit", "set_seed", "Vocab",
+    "normalize",
+]

@@ -1,0 +1,123 @@
+"""Turning token lists into tensors: padded word ids plus one character row per distinct word.
+
+A batch of sentences holds many repeats ("the", ",", "."), so characters are encoded once
+per distinct word *type* in the batch; every token then points at its type's row through
+``type_index``. Row 0 is a padding type that padded positions point at.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from .vocab import BOW, EOW, Vocab
+
+MAX_WORD_CHARS = 24  # longer words keep their first and last 12 characters: prefix and suffix matter
+
+# word shapes, a cheap orthographic feature the character encoder need not rediscover
+SHAPES = ("<pad>", "lower", "Title", "UPPER", "mIxed", "digits", "has-digit", "punct", "other")
+
+
+def word_shape(word: str) -> int:
+    if word.isdigit():
+        return 5
+    if any(c.isdigit() for c in word):
+        return 6
+    if not any(c.isalnum() for c in word):
+        return 7
+    if word.islower():
+        return 1
+    if word.isupper():
+        return 3
+    if word[:1].isupper() and (len(word) == 1 or word[1:].islower()):
+        return 2
+    if any(c.isalpha() for c in word):
+        return 4
+    return 8
+
+
+@dataclass
+class WordBatch:
+    """Everything the shared embedding layer needs for a batch of token sequences."""
+
+    word_ids: torch.Tensor     # (B, T) normalised-word ids, 0 = padding
+    type_index: torch.Tensor   # (B, T) row of each token in char_ids, 0 = padding
+    char_ids: torch.Tensor     # (U, L) characters of each distinct word, <w> ... </w>
+    shapes: torch.Tensor       # (U,) word-shape id of each distinct word
+    lengths: torch.Tensor      # (B,) true sequence lengths
+
+    @property
+    def mask(self) -> torch.Tensor:
+        return self.word_ids != 0
+
+
+def check_tokens(tokens: object, where: str = "sentence") -> list[str]:
+    """Validate one token list: a list/tuple of non-empty strings without whitespace inside."""
+    if isinstance(tokens, str):
+        raise TypeError(f"{where} is a str, not a list of tokens; split it first "
+                        f"(or use tag_text() for raw text)")
+    if not isinstance(tokens, Sequence):
+        raise TypeError(f"{where} must be a list of str tokens, got {type(tokens).__name__}")
+    for i, tok in enumerate(tokens):
+        if not isinstance(tok, str):
+            raise TypeError(f"token {i} of {where} is a {type(tok).__name__} ({tok!r}), not a str")
+        if not tok or tok.split() != [tok]:
+            raise ValueError(f"token {i} of {where} ({tok!r}) is empty or contains whitespace; "
+                             f"tokens must be single words")
+    return list(tokens)
+
+
+def _char_row(vocab: Vocab, word: str) -> list[int]:
+    if len(word) > MAX_WORD_CHARS:
+        half = MAX_WORD_CHARS // 2
+        word = word[:half] + word[-half:]
+    return [vocab.chars.index(BOW)] + [vocab.chars.index(c) for c in word] + [vocab.chars.index(EOW)]
+
+
+def encode_words(vocab: Vocab, sentences: Sequence[Sequence[str]]) -> WordBatch:
+    """Encode token lists (not validated here; see :func:`check_tokens`) as a :class:`WordBatch`."""
+    B = len(sentences)
+    T = max((len(s) for s in sentences), default=0)
+    word_ids = torch.zeros(B, T, dtype=torch.long)
+    type_index = torch.zeros(B, T, dtype=torch.long)
+    types: dict[str, int] = {}
+    rows: list[list[int]] = [[]]
+    for b, sent in enumerate(sentences):
+        for t, w in enumerate(sent):
+            k = types.get(w)
+            if k is None:
+                k = types[w] = len(rows)
+                rows.append(_char_row(vocab, w))
+            type_index[b, t] = k
+        word_ids[b, : len(sent)] = torch.tensor([vocab.word_id(w) for w in sent], dtype=torch.long)
+    L = max(len(r) for r in rows) if len(rows) > 1 else 1
+    char_ids = torch.zeros(len(rows), L, dtype=torch.long)
+    for k, r in enumerate(rows[1:], start=1):
+        char_ids[k, : len(r)] = torch.tensor(r, dtype=torch.long)
+    shapes = torch.tensor([0] + [word_shape(w) for w in types], dtype=torch.long)
+    lengths = torch.tensor([len(s) for s in sentences], dtype=torch.long)
+    return WordBatch(word_ids, type_index, char_ids, shapes, lengths)
+
+
+def length_batches(lengths: Sequence[int], batch_size: int, shuffle: bool = False,
+                   rng: random.Random | None = None) -> Iterator[list[int]]:
+    """Yield lists of indices whose items have similar lengths (little padding).
+
+    With ``shuffle`` the order inside equal-ish lengths and the order of batches are random,
+    so every epoch sees different batches while padding stays small.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    rng = rng or random.Random(0)
+    order = list(range(len(lengths)))
+    if shuffle:
+        rng.shuffle(order)
+        order.sort(key=lambda i: lengths[i] + rng.random() * 4)  # jitter so buckets mix
+    else:
+        order.sort(key=lambda i: lengths[i])
+    batches = [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
+    if shuffle:
+        rng.shuffle(batches)
+    yield from batches

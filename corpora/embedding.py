@@ -1,0 +1,108 @@
+"""The one embedding layer that every network in the package reads words through.
+
+A token's vector is the concatenation of
+
+- a word embedding, looked up by normalised form (rare words are dropped to ``<unk>`` in
+  training so the ``<unk>`` vector learns to stand for unseen words),
+- a character-level encoding of the word as written (CNN or BiLSTM), which carries
+  prefixes, suffixes and capitalisation to words never seen in training,
+- a small word-shape embedding (lower / Title / UPPER / digits / punctuation ...).
+
+Characters are encoded once per distinct word in the batch (:class:`corpora.batch.WordBatch`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .batch import SHAPES, WordBatch
+from .vocab import Vocab
+
+
+@dataclass
+class EmbeddingConfig:
+    word_dim: int = 100
+    char_dim: int = 32
+    char_encoder: str = "cnn"      # "cnn" (fast) or "lstm" (a char BiLSTM)
+    char_out: int = 64             # size of the character encoding of a word
+    char_kernel: int = 3           # CNN window, in characters
+    shape_dim: int = 8
+    word_dropout: float = 0.25     # alpha: a word seen c times becomes <unk> with prob alpha/(alpha+c)
+
+    def __post_init__(self) -> None:
+        if self.char_encoder not in ("cnn", "lstm", "none"):
+            raise ValueError(f"char_encoder must be 'cnn', 'lstm' or 'none', got {self.char_encoder!r}")
+        for name in ("word_dim", "char_dim", "char_out", "char_kernel"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.word_dropout < 0:
+            raise ValueError(f"word_dropout must be >= 0, got {self.word_dropout}")
+
+
+class CharCNN(nn.Module):
+    """Max-pooled convolution over a word's characters."""
+
+    def __init__(self, n_chars: int, cfg: EmbeddingConfig):
+        super().__init__()
+        self.chars = nn.Embedding(n_chars, cfg.char_dim, padding_idx=0)
+        self.conv = nn.Conv1d(cfg.char_dim, cfg.char_out, cfg.char_kernel, padding=cfg.char_kernel // 2)
+
+    def forward(self, char_ids: torch.Tensor) -> torch.Tensor:
+        x = self.chars(char_ids).transpose(1, 2)                  # (U, C, L)
+        h = torch.relu(self.conv(x))                              # (U, H, L)
+        h = h.masked_fill((char_ids == 0).unsqueeze(1), 0.0)      # relu >= 0, so 0 never wins a max wrongly
+        return h.max(dim=2).values
+
+
+class CharLSTM(nn.Module):
+    """Final states of a character BiLSTM, forward and backward concatenated."""
+
+    def __init__(self, n_chars: int, cfg: EmbeddingConfig):
+        super().__init__()
+        if cfg.char_out % 2:
+            raise ValueError(f"char_out must be even for the char BiLSTM, got {cfg.char_out}")
+        self.chars = nn.Embedding(n_chars, cfg.char_dim, padding_idx=0)
+        self.lstm = nn.LSTM(cfg.char_dim, cfg.char_out // 2, batch_first=True, bidirectional=True)
+
+    def forward(self, char_ids: torch.Tensor) -> torch.Tensor:
+        lengths = (char_ids != 0).sum(1).clamp(min=1)
+        packed = nn.utils.rnn.pack_padded_sequence(self.chars(char_ids), lengths.cpu(), batch_first=True,
+                                                   enforce_sorted=False)
+        _, (h, _) = self.lstm(packed)
+        return torch.cat([h[0], h[1]], dim=1)
+
+
+class TokenEmbedding(nn.Module):
+    """Word + character + shape features of each token: ``(B, T) -> (B, T, output_dim)``."""
+
+    def __init__(self, vocab: Vocab, cfg: EmbeddingConfig | None = None):
+        super().__init__()
+        self.cfg = cfg = cfg or EmbeddingConfig()
+        self.words = nn.Embedding(len(vocab.words), cfg.word_dim, padding_idx=0)
+        self.char_encoder = {"cnn": CharCNN, "lstm": CharLSTM}[cfg.char_encoder](len(vocab.chars), cfg) \
+            if cfg.char_encoder != "none" else None
+        self.shapes = nn.Embedding(len(SHAPES), cfg.shape_dim, padding_idx=0)
+        # counts decide word dropout; a buffer so it travels with the weights
+        self.register_buffer("word_counts", torch.tensor(vocab.word_counts, dtype=torch.float), persistent=False)
+        self.unk_id = vocab.words.unk_id
+
+    @property
+    def output_dim(self) -> int:
+        char = self.cfg.char_out if self.char_encoder is not None else 0
+        return self.cfg.word_dim + char + self.cfg.shape_dim
+
+    def forward(self, batch: WordBatch) -> torch.Tensor:
+        ids = batch.word_ids
+        if self.training and self.cfg.word_dropout > 0:
+            counts = self.word_counts[ids]
+            p_drop = self.cfg.word_dropout / (self.cfg.word_dropout + counts)
+            drop = (torch.rand_like(p_drop) < p_drop) & (ids > 1)
+            ids = ids.masked_fill(drop, self.unk_id)
+        per_type = [self.shapes(batch.shapes)]
+        if self.char_encoder is not None:
+            per_type.insert(0, self.char_encoder(batch.char_ids))
+        types = torch.cat(per_type, dim=-1)
+        types = types.masked_fill((batch.shapes == 0).unsqueeze(1), 0.0)  # padding type = zeros
+        return torch.cat([self.words(ids), types[batch.type_index]], dim=-1)

@@ -1,0 +1,101 @@
+"""Tagged-sentence loaders with the project's standard splits.
+
+Every loader returns plain Python data, a list of sentences, each a list of ``(word, tag)``
+pairs, so the result works with NLTK's own taggers and evaluation as well as with ours.
+
+>>> from corpora import load
+>>> train = load("treebank", split="train")
+>>> len(train), train[0][:2]
+(3396, [('Pierre', 'NNP'), ('Vinken', 'NNP')])
+
+The splits follow ``shared/README.md`` so figures from tests and benchmarks compare:
+
+- treebank: ``sorted(fileids)``; files 0-158 train, 159-178 dev, 179-198 test; ``-NONE-`` tokens removed.
+- brown (universal tags): sentence index % 10 == 9 test, == 8 dev, the rest train.
+- conll2000: ``train.txt`` (its last 1,000 sentences are dev) and ``test.txt``.
+"""
+from __future__ import annotations
+
+from nltk.tag.mapping import map_tag
+
+from .resources import require
+
+Sentence = list[tuple[str, str]]
+SPLITS = ("train", "dev", "test", "all")
+CORPORA = ("treebank", "brown", "conll2000")
+TREEBANK_FILES = {"train": slice(0, 159), "dev": slice(159, 179), "test": slice(179, 199), "all": slice(0, 199)}
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
+
+
+def treebank_fileids(split: str) -> list[str]:
+    """File ids of the Penn Treebank sample that make up ``split``."""
+    _check_split(split)
+    require("corpora/treebank")
+    from nltk.corpus import treebank
+
+    return sorted(treebank.fileids())[TREEBANK_FILES[split]]
+
+
+def load_treebank(split: str = "train", tagset: str | None = None) -> list[Sentence]:
+    """Penn Treebank sample, empty elements (``-NONE-``) removed; ``tagset="universal"`` maps to 12 tags."""
+    if tagset not in (None, "universal"):
+        raise ValueError(f"unknown tagset {tagset!r}; expected None (PTB tags) or 'universal'")
+    fileids = treebank_fileids(split)
+    from nltk.corpus import treebank
+
+    if tagset == "universal":
+        require("taggers/universal_tagset")
+    sentences = []
+    for sent in treebank.tagged_sents(fileids):
+        kept = [(w, t) for w, t in sent if t != "-NONE-"]
+        if tagset == "universal":
+            kept = [(w, map_tag("en-ptb", "universal", t)) for w, t in kept]
+        if kept:
+            sentences.append(kept)
+    return sentences
+
+
+def load_brown(split: str = "train") -> list[Sentence]:
+    """Brown corpus with universal tags, split by sentence index (every 10th sentence is test)."""
+    _check_split(split)
+    require("corpora/brown")
+    require("taggers/universal_tagset")
+    from nltk.corpus import brown
+
+    keep = {"train": lambda i: i % 10 < 8, "dev": lambda i: i % 10 == 8,
+            "test": lambda i: i % 10 == 9, "all": lambda i: True}[split]
+    return [list(s) for i, s in enumerate(brown.tagged_sents(tagset="universal")) if keep(i)]
+
+
+def load_conll2000_triples(split: str = "train") -> list[list[tuple[str, str, str]]]:
+    """CoNLL-2000 as ``(word, POS, IOB chunk)`` triples; the last 1,000 training sentences are dev."""
+    _check_split(split)
+    require("corpora/conll2000")
+    from nltk.corpus import conll2000
+
+    if split == "test":
+        return [list(s) for s in conll2000.iob_sents("test.txt")]
+    train = [list(s) for s in conll2000.iob_sents("train.txt")]
+    if split == "all":
+        return train + [list(s) for s in conll2000.iob_sents("test.txt")]
+    return train[:-1000] if split == "train" else train[-1000:]
+
+
+def load_conll2000(split: str = "train", column: str = "chunk") -> list[Sentence]:
+    """CoNLL-2000 as ``(word, tag)`` pairs, the tag being the IOB chunk (default) or the POS column."""
+    if column not in ("chunk", "pos"):
+        raise ValueError(f"unknown column {column!r}; expected 'chunk' or 'pos'")
+    col = 2 if column == "chunk" else 1
+    return [[(t[0], t[col]) for t in s] for s in load_conll2000_triples(split)]
+
+
+def load(name: str, split: str = "train", **options) -> list[Sentence]:
+    """Load a tagged corpus by name: ``treebank`` (``tagset=``), ``brown``, ``conll2000`` (``column=``)."""
+    loaders = {"treebank": load_treebank, "brown": load_brown, "conll2000": load_conll2000}
+    if name not in loaders:
+        raise ValueError(f"unknown corpus {name!r}; expected one of {', '.join(CORPORA)}")
+    return loaders[name](split, **options)

@@ -1,0 +1,121 @@
+"""Vocabularies: words, characters and labels, each a two-way string <-> index map.
+
+Words are looked up in a normalised form (lower case, digits as ``0``) so "The"/"the" and
+"1987"/"1988" share a vector; the character encoder still sees the word as written, case
+and digits included.
+
+>>> v = Vocab.build([["The", "cat"], ["the", "dog"]], [["DT", "NN"], ["DT", "NN"]])
+>>> v.words.index("THE") == v.words.index("the"), v.labels.strings
+(True, ['DT', 'NN'])
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from .io import write_atomic
+
+PAD, UNK, BOW, EOW = "<pad>", "<unk>", "<w>", "</w>"
+VOCAB_FORMAT = 1
+_DIGIT = re.compile(r"\d")
+
+
+def normalize(word: str) -> str:
+    """The key under which a word is looked up in the word vocabulary."""
+    return _DIGIT.sub("0", word.lower())
+
+
+class Index:
+    """An ordered set of strings; ``specials`` come first, unknown strings map to ``unk`` (if any)."""
+
+    def __init__(self, strings: Iterable[str], unk: str | None = None):
+        self.strings: list[str] = list(strings)
+        self._ids = {s: i for i, s in enumerate(self.strings)}
+        if len(self._ids) != len(self.strings):
+            raise ValueError("an Index may not hold the same string twice")
+        self.unk_id = self._ids[unk] if unk is not None else None
+
+    def __len__(self) -> int:
+        return len(self.strings)
+
+    def __contains__(self, s: str) -> bool:
+        return s in self._ids
+
+    def index(self, s: str) -> int:
+        i = self._ids.get(s, self.unk_id)
+        if i is None:
+            raise KeyError(f"{s!r} is not in this index of {len(self)} entries")
+        return i
+
+    def __getitem__(self, i: int) -> str:
+        return self.strings[i]
+
+
+class Vocab:
+    """Words (with their training counts, for word dropout), characters and labels of one corpus."""
+
+    def __init__(self, words: list[str], word_counts: list[int], chars: list[str], labels: list[str]):
+        if len(words) != len(word_counts):
+            raise ValueError("words and word_counts differ in length")
+        self.words = Index(words, unk=UNK)
+        self.word_counts = word_counts
+        self.chars = Index(chars, unk=UNK)
+        self.labels = Index(labels)
+
+    @classmethod
+    def build(cls, sentences: Iterable[list[str]], label_seqs: Iterable[Iterable[str]] = (),
+              min_count: int = 1, extra_labels: Iterable[str] = ()) -> "Vocab":
+        """Count training tokens; words seen fewer than ``min_count`` times become ``<unk>``."""
+        words, chars = Counter(), Counter()
+        for sent in sentences:
+            for w in sent:
+                words[normalize(w)] += 1
+                chars.update(w)
+        labels = set(extra_labels)
+        for seq in label_seqs:
+            labels.update(seq)
+        kept = sorted((w for w, c in words.items() if c >= min_count), key=lambda w: (-words[w], w))
+        return cls(
+            words=[PAD, UNK] + kept,
+            word_counts=[0, 0] + [words[w] for w in kept],
+            chars=[PAD, UNK, BOW, EOW] + sorted(chars),
+            labels=sorted(labels),
+        )
+
+    def word_id(self, word: str) -> int:
+        return self.words.index(normalize(word))
+
+    def knows(self, word: str) -> bool:
+        """True when ``word`` has its own vector (it was seen in training often enough)."""
+        return normalize(word) in self.words
+
+    # -- persistence ---------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {"format_version": VOCAB_FORMAT, "words": self.words.strings, "word_counts": self.word_counts,
+                "chars": self.chars.strings, "labels": self.labels.strings}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Vocab":
+        if d.get("format_version", 0) > VOCAB_FORMAT:
+            raise ValueError(f"vocabulary format {d.get('format_version')} is newer than this package "
+                             f"understands ({VOCAB_FORMAT}); upgrade the package")
+        return cls(d["words"], d["word_counts"], d["chars"], d["labels"])
+
+    def save(self, path: str | Path) -> None:
+        write_atomic(Path(path), json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8"))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Vocab":
+        path = Path(path)
+        try:
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise FileNotFoundError(f"vocabulary file {path} is missing") from None
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as e:
+            raise ValueError(f"vocabulary file {path} is corrupt or not a vocabulary: {e}") from None
+
+    def __repr__(self) -> str:
+        return f"Vocab({len(self.words)} words, {len(self.chars)} chars, {len(self.labels)} labels)"

@@ -1,0 +1,117 @@
+"""A trained tagger behind NLTK's ``TaggerI`` interface.
+
+>>> import tagger
+>>> t = tagger.load_default()
+>>> t.tag("The old man the boats .".split())        # doctest: +SKIP
+[('The', 'DT'), ('old', 'JJ'), ('man', 'VBP'), ('the', 'DT'), ('boats', 'NNS'), ('.', '.')]
+>>> t.tag_text("Time flies like an arrow. Fruit flies like a banana.")   # doctest: +SKIP
+[[('Time', 'NN'), ...], [('Fruit', 'NN'), ...]]
+
+``accuracy(gold)`` and ``confusion(gold)`` come from ``nltk.tag.api.TaggerI``.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib.resources import files
+from pathlib import Path
+
+import torch
+from nltk.tag.api import TaggerI
+
+from corpora.batch import check_tokens, encode_words, length_batches
+from corpora.io import load_model, save_model
+from corpora.text import tokenize_text
+from corpora.vocab import Vocab
+
+from .model import SequenceTagger, TaggerConfig
+
+KIND = "tagger"
+DEFAULT_MODEL = files("tagger") / "default_model"
+
+
+class Tagger(TaggerI):
+    """Tags token lists with a :class:`SequenceTagger`; batched, deterministic, CPU-friendly."""
+
+    def __init__(self, model: SequenceTagger, vocab: Vocab, config: TaggerConfig,
+                 meta: dict | None = None, batch_size: int = 128):
+        self.model = model.eval()
+        self.vocab = vocab
+        self.config = config
+        self.meta = meta or {}
+        self.batch_size = batch_size
+
+    @classmethod
+    def new(cls, vocab: Vocab, config: TaggerConfig | None = None) -> "Tagger":
+        config = config or TaggerConfig()
+        return cls(SequenceTagger(vocab, config), vocab, config)
+
+    # -- tagging -------------------------------------------------------------------------------
+    def tag(self, tokens: Sequence[str]) -> list[tuple[str, str]]:
+        """Tag one tokenized sentence: ``["The", "dog"] -> [("The", "DT"), ("dog", "NN")]``."""
+        check_tokens(tokens, "tokens")
+        return self.tag_sents([tokens])[0]
+
+    def tag_sents(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[str, str]]]:
+        """Tag many tokenized sentences at once, in batches of similar length."""
+        if isinstance(sentences, str):
+            raise TypeError("tag_sents() takes a list of token lists; for raw text use tag_text()")
+        sentences = [check_tokens(s, f"sentence {i}") for i, s in enumerate(sentences)]
+        tags: list[list[str]] = [[] for _ in sentences]
+        nonempty = [i for i, s in enumerate(sentences) if s]
+        lengths = [len(sentences[i]) for i in nonempty]
+        self.model.eval()
+        with torch.inference_mode():
+            for idx in length_batches(lengths, self.batch_size):
+                batch_ids = [nonempty[j] for j in idx]
+                batch = encode_words(self.vocab, [sentences[i] for i in batch_ids])
+                best = self.model(batch).argmax(-1).tolist()
+                for row, i in zip(best, batch_ids):
+                    tags[i] = [self.vocab.labels[k] for k in row[: len(sentences[i])]]
+        return [list(zip(s, t)) for s, t in zip(sentences, tags)]
+
+    def tag_text(self, text: str) -> list[list[tuple[str, str]]]:
+        """Split raw text into sentences and tokens (no NLTK data needed), then tag each sentence."""
+        if not isinstance(text, str):
+            raise TypeError(f"tag_text() takes a str, got {type(text).__name__}")
+        return self.tag_sents(tokenize_text(text))
+
+    @property
+    def tagset(self) -> list[str]:
+        return list(self.vocab.labels.strings)
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        """Write ``config.json``, ``vocab.json`` and ``model.safetensors`` into ``folder``."""
+        config = {"model": self.config.to_dict(), **self.meta}
+        return save_model(folder, KIND, config, self.vocab, self.model.state_dict())
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "Tagger":
+        """Load a tagger saved by :meth:`save`; no code is executed (JSON + safetensors)."""
+        config, vocab, state = load_model(folder, KIND)
+        cfg = TaggerConfig.from_dict(config["model"])
+        model = SequenceTagger(vocab, cfg)
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as e:
+            from corpora.io import ModelFileError
+            raise ModelFileError(f"{Path(folder) / 'model.safetensors'} does not match config.json: "
+                                 f"{str(e).splitlines()[0]}") from None
+        meta = {k: v for k, v in config.items() if k != "model"}
+        return cls(model, vocab, cfg, meta)
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (f"Tagger({c.num_layers}-layer {'Bi' if c.bidirectional else ''}{c.cell.upper()}, "
+                f"{len(self.vocab.labels)} tags, {len(self.vocab.words)} words)")
+
+
+_default: Tagger | None = None
+
+
+def load_default() -> Tagger:
+    """The tagger shipped with the package (PTB tags, trained on the Penn Treebank sample)."""
+    global _default
+    if _default is None:
+        _default = Tagger.load(Path(str(DEFAULT_MODEL)))
+    return _default

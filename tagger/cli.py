@@ -1,0 +1,204 @@
+"""Command line: ``python -m tagger {train,evaluate,tag}`` (also installed as ``tagger``).
+
+  tagger train --corpus treebank --out runs/pos          # train, select on dev, save the best model
+  tagger evaluate --model runs/pos --corpus treebank --split test
+  echo "The old man the boats ." | tagger tag            # default model, word/TAG output
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from corpora.embedding import EmbeddingConfig
+from corpora.train import TrainConfig
+
+
+def read_tagged_file(path: str) -> list[list[tuple[str, str]]]:
+    """One sentence a line, tokens written ``word/TAG`` (the last ``/`` splits), as NLTK's ``str2tuple``."""
+    sentences = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            sent = []
+            for tok in line.split():
+                word, sep, tag = tok.rpartition("/")
+                if not sep or not word or not tag:
+                    raise ValueError(f"{path}:{lineno}: token {tok!r} is not of the form word/TAG")
+                sent.append((word, tag))
+            if sent:
+                sentences.append(sent)
+    return sentences
+
+
+def _data(args: argparse.Namespace, split: str, file: str | None):
+    import corpora
+
+    if file:
+        return read_tagged_file(file)
+    options = {}
+    if args.corpus == "treebank" and args.tagset != "ptb":
+        options["tagset"] = args.tagset
+    if args.corpus == "conll2000":
+        options["column"] = args.column
+    return corpora.load(args.corpus, split, **options)
+
+
+def _add_corpus_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("data")
+    g.add_argument("--corpus", default="treebank", choices=["treebank", "brown", "conll2000"],
+                   help="NLTK corpus, with the project's standard train/dev/test split (default: treebank)")
+    g.add_argument("--tagset", default="ptb", choices=["ptb", "universal"],
+                   help="treebank only: Penn Treebank tags or the 12 universal tags (default: ptb)")
+    g.add_argument("--column", default="chunk", choices=["chunk", "pos"],
+                   help="conll2000 only: which column is the label (default: chunk)")
+
+
+def _add_dataclass_options(p: argparse.ArgumentParser, cls, title: str, skip: tuple[str, ...] = (),
+                           helps: dict[str, str] | None = None) -> None:
+    g = p.add_argument_group(title)
+    for f in fields(cls):
+        if f.name in skip:
+            continue
+        default = f.default
+        flag = "--" + f.name.replace("_", "-")
+        helptext = (helps or {}).get(f.name, "") + f" (default: {default})"
+        if isinstance(default, bool):
+            g.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes", "on"), default=default,
+                           metavar="BOOL", help=helptext)
+        elif default is None or isinstance(default, float):
+            g.add_argument(flag, type=float, default=default, help=helptext)
+        else:
+            g.add_argument(flag, type=type(default), default=default, help=helptext)
+
+
+TRAIN_HELP = {
+    "epochs": "maximum number of passes over the training data",
+    "batch_size": "sentences per training batch",
+    "optimizer": "adam, adagrad or sgd",
+    "lr": "learning rate",
+    "weight_decay": "L2 penalty on all weights",
+    "clip_norm": "clip the global gradient norm to this; 0 disables clipping",
+    "patience": "stop after this many epochs without a better dev accuracy",
+    "seed": "random seed (initialisation, batch order, dropout)",
+    "max_minutes": "stop after the epoch that crosses this wall-clock budget",
+    "on_nonfinite": "when the loss becomes inf/NaN: raise an error or stop and keep the best model",
+}
+EMB_HELP = {
+    "word_dim": "word embedding size",
+    "char_dim": "character embedding size",
+    "char_encoder": "character-level word encoder: cnn, lstm or none",
+    "char_out": "size of a word's character encoding",
+    "char_kernel": "character CNN window",
+    "shape_dim": "word-shape (capitalisation, digits, punctuation) embedding size",
+    "word_dropout": "alpha: a training word seen c times is replaced by <unk> with probability alpha/(alpha+c)",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .model import TaggerConfig
+
+    parser = argparse.ArgumentParser(prog="tagger", description="Deep BiLSTM part-of-speech tagger / sequence labeller.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a tagger, select on dev accuracy, save the best model",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    _add_corpus_options(p)
+    p.add_argument("--train-file", help="train on this word/TAG file (one sentence a line) instead of --corpus")
+    p.add_argument("--dev-file", help="select on this word/TAG file instead of the corpus' dev split")
+    p.add_argument("--max-train-sentences", type=int, help="use only the first N training sentences")
+    p.add_argument("--min-count", type=int, default=1, help="words seen fewer times in training become <unk>")
+    p.add_argument("--out", required=True, help="folder to write the model to (the best model is saved as it trains)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    m = p.add_argument_group("network")
+    m.add_argument("--cell", default=TaggerConfig.cell, choices=["lstm", "gru", "rnn"], help="recurrent cell")
+    m.add_argument("--layers", type=int, default=TaggerConfig.num_layers, help="stacked recurrent layers")
+    m.add_argument("--hidden", type=int, default=TaggerConfig.hidden_size, help="hidden units per direction")
+    m.add_argument("--unidirectional", action="store_true", help="left-to-right only (default: bidirectional)")
+    m.add_argument("--dropout", type=float, default=TaggerConfig.dropout, help="dropout rate")
+    _add_dataclass_options(p, EmbeddingConfig, "embedding layer", helps=EMB_HELP)
+    _add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP)
+
+    p = sub.add_parser("evaluate", help="accuracy, OOV accuracy and a per-tag report on a split or file")
+    p.add_argument("--model", help="model folder (default: the model shipped with the package)")
+    _add_corpus_options(p)
+    p.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split (default: test)")
+    p.add_argument("--file", help="evaluate on this word/TAG file instead of --corpus")
+    p.add_argument("--no-report", action="store_true", help="skip the per-tag table")
+
+    p = sub.add_parser("tag", help="tag text from the arguments or standard input, one sentence a line")
+    p.add_argument("text", nargs="*", help="text to tag; read from standard input when absent")
+    p.add_argument("--model", help="model folder (default: the model shipped with the package)")
+    p.add_argument("--format", default="slash", choices=["slash", "tsv"],
+                   help="slash: word/TAG on one line per sentence; tsv: word<TAB>tag per line, blank line between")
+    p.add_argument("--pretokenized", action="store_true",
+                   help="input is already tokenized: split on whitespace instead of running the tokenizer")
+    return parser
+
+
+def _load_tagger(model: str | None):
+    from .api import Tagger, load_default
+
+    return Tagger.load(model) if model else load_default()
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .model import TaggerConfig
+    from .train import train_tagger
+
+    train = _data(args, "train", args.train_file)
+    if args.max_train_sentences:
+        train = train[: args.max_train_sentences]
+    dev = _data(args, "dev", args.dev_file) if (args.dev_file or not args.train_file) else None
+    emb = EmbeddingConfig(**{f.name: getattr(args, f.name) for f in fields(EmbeddingConfig)})
+    config = TaggerConfig(embedding=emb, cell=args.cell, hidden_size=args.hidden, num_layers=args.layers,
+                          bidirectional=not args.unidirectional, dropout=args.dropout)
+    tc = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
+    tc["clip_norm"] = tc["clip_norm"] or None
+    tc["epochs"], tc["batch_size"], tc["patience"], tc["seed"] = (int(tc[k]) for k in
+                                                                  ("epochs", "batch_size", "patience", "seed"))
+    corpus = args.train_file or f"{args.corpus}" + (f"/{args.tagset}" if args.corpus == "treebank" else "")
+    tagger, history = train_tagger(train, dev, config, TrainConfig(**tc), out=args.out, min_count=args.min_count,
+                                   progress=not args.quiet, meta={"corpus": corpus})
+    best = f", best dev accuracy {100 * history.best_score:.2f}% at epoch {history.best_epoch}" if dev else ""
+    print(f"saved {tagger!r} to {args.out}{best} (stopped: {history.stopped})")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate
+
+    tagger = _load_tagger(args.model)
+    gold = _data(args, args.split, args.file)
+    result = evaluate(tagger.tag_sents, gold, tagger.vocab.knows)
+    print(result.summary())
+    if not args.no_report:
+        print(result.report())
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    from corpora.text import tokenize
+
+    tagger = _load_tagger(args.model)
+    lines = [" ".join(args.text)] if args.text else sys.stdin.read().splitlines()
+    sents = [line.split() if args.pretokenized else tokenize(line) for line in lines]
+    for tagged in tagger.tag_sents(sents):
+        if args.format == "tsv":
+            print("".join(f"{w}\t{t}\n" for w, t in tagged))
+        else:
+            print(" ".join(f"{w}/{t}" for w, t in tagged))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"train": cmd_train, "evaluate": cmd_evaluate, "tag": cmd_tag}[args.command](args)
+    except (ValueError, TypeError, LookupError, OSError) as e:
+        print(f"tagger {args.command}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

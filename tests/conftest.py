@@ -1,0 +1,44 @@
+"""Shared fixtures: small real data from the treebank sample and a tiny trained tagger."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+os.environ.setdefault("NLTK_DATA", str(SHARED / "nltk_data"))
+
+import corpora  # noqa: E402  (after NLTK_DATA is set)
+from corpora import EmbeddingConfig, TrainConfig  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def treebank_train():
+    return corpora.load("treebank", "train")
+
+
+@pytest.fixture(scope="session")
+def treebank_dev():
+    return corpora.load("treebank", "dev")
+
+
+@pytest.fixture(scope="session")
+def small_train(treebank_train):
+    return treebank_train[:50]
+
+
+def tiny_tagger_config(**overrides):
+    from tagger import TaggerConfig
+
+    emb = EmbeddingConfig(word_dim=16, char_dim=8, char_out=16, shape_dim=4)
+    return TaggerConfig(embedding=emb, hidden_size=16, num_layers=2, **overrides)
+
+
+@pytest.fixture(scope="session")
+def tiny_tagger(small_train, treebank_dev):
+    from tagger import train_tagger
+
+    tagger, _ = train_tagger(small_train, treebank_dev[:20], tiny_tagger_config(),
+                             TrainConfig(epochs=8, batch_size=10, lr=0.02), progress=False)
+    return tagger
