@@ -12,9 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .vocab import BOW, EOW, Vocab
-
-MAX_WORD_CHARS = 24  # longer words keep their first and last 12 characters: prefix and suffix matter
+from .vocab import Vocab
 
 # word shapes, a cheap orthographic feature the character encoder need not rediscover
 SHAPES = ("<pad>", "lower", "Title", "UPPER", "mIxed", "digits", "has-digit", "punct", "other")
@@ -69,36 +67,28 @@ def check_tokens(tokens: object, where: str = "sentence") -> list[str]:
     return list(tokens)
 
 
-def _char_row(vocab: Vocab, word: str) -> list[int]:
-    if len(word) > MAX_WORD_CHARS:
-        half = MAX_WORD_CHARS // 2
-        word = word[:half] + word[-half:]
-    return [vocab.chars.index(BOW)] + [vocab.chars.index(c) for c in word] + [vocab.chars.index(EOW)]
-
-
 def encode_words(vocab: Vocab, sentences: Sequence[Sequence[str]]) -> WordBatch:
     """Encode token lists (not validated here; see :func:`check_tokens`) as a :class:`WordBatch`."""
     B = len(sentences)
     T = max((len(s) for s in sentences), default=0)
-    word_ids = torch.zeros(B, T, dtype=torch.long)
-    type_index = torch.zeros(B, T, dtype=torch.long)
     types: dict[str, int] = {}
-    rows: list[list[int]] = [[]]
+    word_ids = [[0] * T for _ in range(B)]
+    type_index = [[0] * T for _ in range(B)]
     for b, sent in enumerate(sentences):
+        wrow, trow = word_ids[b], type_index[b]
         for t, w in enumerate(sent):
             k = types.get(w)
             if k is None:
-                k = types[w] = len(rows)
-                rows.append(_char_row(vocab, w))
-            type_index[b, t] = k
-        word_ids[b, : len(sent)] = torch.tensor([vocab.word_id(w) for w in sent], dtype=torch.long)
-    L = max(len(r) for r in rows) if len(rows) > 1 else 1
-    char_ids = torch.zeros(len(rows), L, dtype=torch.long)
-    for k, r in enumerate(rows[1:], start=1):
-        char_ids[k, : len(r)] = torch.tensor(r, dtype=torch.long)
+                k = types[w] = len(types) + 1
+            trow[t] = k
+            wrow[t] = vocab.word_id(w)
+    rows = [vocab.char_row(w) for w in types]
+    L = max((len(r) for r in rows), default=1)
+    char_ids = torch.tensor([[0] * L] + [r + [0] * (L - len(r)) for r in rows], dtype=torch.long)
     shapes = torch.tensor([0] + [word_shape(w) for w in types], dtype=torch.long)
-    lengths = torch.tensor([len(s) for s in sentences], dtype=torch.long)
-    return WordBatch(word_ids, type_index, char_ids, shapes, lengths)
+    return WordBatch(torch.tensor(word_ids, dtype=torch.long).view(B, T),
+                     torch.tensor(type_index, dtype=torch.long).view(B, T), char_ids, shapes,
+                     torch.tensor([len(s) for s in sentences], dtype=torch.long))
 
 
 def length_batches(lengths: Sequence[int], batch_size: int, shuffle: bool = False,

@@ -20,6 +20,8 @@ from .io import write_atomic
 
 PAD, UNK, BOW, EOW = "<pad>", "<unk>", "<w>", "</w>"
 VOCAB_FORMAT = 1
+MAX_WORD_CHARS = 24   # longer words keep their first and last 12 characters: prefix and suffix matter
+CACHE_SIZE = 200_000
 _DIGIT = re.compile(r"\d")
 
 
@@ -64,6 +66,9 @@ class Vocab:
         self.word_counts = word_counts
         self.chars = Index(chars, unk=UNK)
         self.labels = Index(labels)
+        # lookups repeat for the same word forms: cache them (bounded, plain dicts)
+        self._word_ids: dict[str, int] = {}
+        self._char_rows: dict[str, list[int]] = {}
 
     @classmethod
     def build(cls, sentences: Iterable[list[str]], label_seqs: Iterable[Iterable[str]] = (),
@@ -86,7 +91,24 @@ class Vocab:
         )
 
     def word_id(self, word: str) -> int:
-        return self.words.index(normalize(word))
+        i = self._word_ids.get(word)
+        if i is None:
+            i = self.words.index(normalize(word))
+            if len(self._word_ids) < CACHE_SIZE:
+                self._word_ids[word] = i
+        return i
+
+    def char_row(self, word: str) -> list[int]:
+        """``<w>``, the word's character ids, ``</w>``; words over MAX_WORD_CHARS keep both ends."""
+        row = self._char_rows.get(word)
+        if row is None:
+            half = MAX_WORD_CHARS // 2
+            chars = word if len(word) <= MAX_WORD_CHARS else word[:half] + word[-half:]
+            index = self.chars.index
+            row = [index(BOW)] + [index(c) for c in chars] + [index(EOW)]
+            if len(self._char_rows) < CACHE_SIZE:
+                self._char_rows[word] = row
+        return row
 
     def knows(self, word: str) -> bool:
         """True when ``word`` has its own vector (it was seen in training often enough)."""
