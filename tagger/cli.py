@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import fields
 from pathlib import Path
 
 from corpora.embedding import EmbeddingConfig
+from corpora.options import EMB_HELP, TRAIN_HELP, add_dataclass_options, dataclass_from_args
 from corpora.train import TrainConfig
 
 
@@ -54,47 +54,6 @@ def _add_corpus_options(p: argparse.ArgumentParser) -> None:
                    help="conll2000 only: which column is the label (default: chunk)")
 
 
-def _add_dataclass_options(p: argparse.ArgumentParser, cls, title: str, skip: tuple[str, ...] = (),
-                           helps: dict[str, str] | None = None) -> None:
-    g = p.add_argument_group(title)
-    for f in fields(cls):
-        if f.name in skip:
-            continue
-        default = f.default
-        flag = "--" + f.name.replace("_", "-")
-        helptext = (helps or {}).get(f.name, "") + f" (default: {default})"
-        if isinstance(default, bool):
-            g.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes", "on"), default=default,
-                           metavar="BOOL", help=helptext)
-        elif default is None or isinstance(default, float):
-            g.add_argument(flag, type=float, default=default, help=helptext)
-        else:
-            g.add_argument(flag, type=type(default), default=default, help=helptext)
-
-
-TRAIN_HELP = {
-    "epochs": "maximum number of passes over the training data",
-    "batch_size": "sentences per training batch",
-    "optimizer": "adam, adagrad or sgd",
-    "lr": "learning rate",
-    "weight_decay": "L2 penalty on all weights",
-    "clip_norm": "clip the global gradient norm to this; 0 disables clipping",
-    "patience": "stop after this many epochs without a better dev accuracy",
-    "seed": "random seed (initialisation, batch order, dropout)",
-    "max_minutes": "stop after the epoch that crosses this wall-clock budget",
-    "on_nonfinite": "when the loss becomes inf/NaN: raise an error or stop and keep the best model",
-}
-EMB_HELP = {
-    "word_dim": "word embedding size",
-    "char_dim": "character embedding size",
-    "char_encoder": "character-level word encoder: cnn, lstm or none",
-    "char_out": "size of a word's character encoding",
-    "char_kernel": "character CNN window",
-    "shape_dim": "word-shape (capitalisation, digits, punctuation) embedding size",
-    "word_dropout": "alpha: a training word seen c times is replaced by <unk> with probability alpha/(alpha+c)",
-}
-
-
 def build_parser() -> argparse.ArgumentParser:
     from .model import TaggerConfig
 
@@ -116,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--hidden", type=int, default=TaggerConfig.hidden_size, help="hidden units per direction")
     m.add_argument("--unidirectional", action="store_true", help="left-to-right only (default: bidirectional)")
     m.add_argument("--dropout", type=float, default=TaggerConfig.dropout, help="dropout rate")
-    _add_dataclass_options(p, EmbeddingConfig, "embedding layer", helps=EMB_HELP)
-    _add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP)
+    add_dataclass_options(p, EmbeddingConfig, "embedding layer", helps=EMB_HELP)
+    add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP)
 
     p = sub.add_parser("evaluate", help="accuracy, OOV accuracy and a per-tag report on a split or file")
     p.add_argument("--model", help="model folder (default: the model shipped with the package)")
@@ -150,15 +109,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.max_train_sentences:
         train = train[: args.max_train_sentences]
     dev = _data(args, "dev", args.dev_file) if (args.dev_file or not args.train_file) else None
-    emb = EmbeddingConfig(**{f.name: getattr(args, f.name) for f in fields(EmbeddingConfig)})
+    emb = dataclass_from_args(EmbeddingConfig, args)
     config = TaggerConfig(embedding=emb, cell=args.cell, hidden_size=args.hidden, num_layers=args.layers,
                           bidirectional=not args.unidirectional, dropout=args.dropout)
-    tc = {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
-    tc["clip_norm"] = tc["clip_norm"] or None
-    tc["epochs"], tc["batch_size"], tc["patience"], tc["seed"] = (int(tc[k]) for k in
-                                                                  ("epochs", "batch_size", "patience", "seed"))
     corpus = args.train_file or f"{args.corpus}" + (f"/{args.tagset}" if args.corpus == "treebank" else "")
-    tagger, history = train_tagger(train, dev, config, TrainConfig(**tc), out=args.out, min_count=args.min_count,
+    tagger, history = train_tagger(train, dev, config, dataclass_from_args(TrainConfig, args), out=args.out, min_count=args.min_count,
                                    progress=not args.quiet, meta={"corpus": corpus})
     best = f", best dev accuracy {100 * history.best_score:.2f}% at epoch {history.best_epoch}" if dev else ""
     print(f"saved {tagger!r} to {args.out}{best} (stopped: {history.stopped})")

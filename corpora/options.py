@@ -1,0 +1,53 @@
+"""Command-line flags generated from the config dataclasses, shared by the tagger and treernn CLIs,
+so every option has one name, one help text and one default across the package."""
+from __future__ import annotations
+
+import argparse
+from dataclasses import fields
+
+def add_dataclass_options(p: argparse.ArgumentParser, cls, title: str, helps: dict[str, str] | None = None,
+                          defaults: dict | None = None) -> None:
+    """One ``--flag`` per dataclass field, its help text and default shown (shared with treernn's CLI)."""
+    g = p.add_argument_group(title)
+    for f in fields(cls):
+        default = (defaults or {}).get(f.name, f.default)
+        flag = "--" + f.name.replace("_", "-")
+        helptext = (helps or {}).get(f.name, "") + f" (default: {default})"
+        if isinstance(default, bool):
+            g.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes", "on"), default=default,
+                           metavar="BOOL", help=helptext)
+        elif default is None or isinstance(default, float):
+            g.add_argument(flag, type=float, default=default, help=helptext)
+        else:
+            g.add_argument(flag, type=type(default), default=default, help=helptext)
+
+
+def dataclass_from_args(cls, args: argparse.Namespace):
+    """Build ``cls`` from the flags :func:`add_dataclass_options` added; a clip norm of 0 means off."""
+    values = {f.name: getattr(args, f.name) for f in fields(cls)}
+    if "clip_norm" in values:
+        values["clip_norm"] = values["clip_norm"] or None
+    return cls(**values)
+
+
+TRAIN_HELP = {
+    "epochs": "maximum number of passes over the training data",
+    "batch_size": "sentences (or trees) per training batch",
+    "optimizer": "adam, adagrad or sgd",
+    "lr": "learning rate",
+    "weight_decay": "L2 penalty on all weights",
+    "clip_norm": "clip the global gradient norm to this; 0 disables clipping",
+    "patience": "stop after this many epochs without a better dev accuracy",
+    "seed": "random seed (initialisation, batch order, dropout)",
+    "max_minutes": "stop after the epoch that crosses this wall-clock budget",
+    "on_nonfinite": "when the loss becomes inf/NaN: raise an error or stop and keep the best model",
+}
+EMB_HELP = {
+    "word_dim": "word embedding size",
+    "char_dim": "character embedding size",
+    "char_encoder": "character-level word encoder: cnn, lstm or none",
+    "char_out": "size of a word's character encoding",
+    "char_kernel": "character CNN window",
+    "shape_dim": "word-shape (capitalisation, digits, punctuation) embedding size",
+    "word_dropout": "alpha: a training word seen c times is replaced by <unk> with probability alpha/(alpha+c)",
+}

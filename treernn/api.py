@@ -1,0 +1,161 @@
+"""A trained tree network: predict classes for every node of a tree, evaluate, save and load.
+
+>>> import treernn
+>>> net = treernn.load("runs/sst")                                        # doctest: +SKIP
+>>> tree = net.predict("(2 (2 a) (3 (3 good) (2 film)))")                  # doctest: +SKIP
+>>> tree.label(), tree.probs                                              # doctest: +SKIP
+('3', {'0': 0.01, '1': 0.04, '2': 0.18, '3': 0.55, '4': 0.22})
+>>> tree.pretty_print()                                                   # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from nltk import Tree
+
+from corpora.io import ModelFileError, load_model, save_model
+from corpora.trees import IGNORE, IndexedTree, batch_trees, index_tree, is_leaf, nodes_postorder
+from corpora.vocab import Vocab
+
+from .model import RecursiveNet, TreeNetConfig
+
+KIND = "treenet"
+SENTIMENT = ["0", "1", "2", "3", "4"]
+
+
+@dataclass
+class TreeScores:
+    """Socher et al.'s protocol: fine-grained accuracy at all nodes and at the root; binary accuracy
+    at the root of non-neutral trees (0-1 vs 3-4, the model's 5-way probabilities summed)."""
+
+    all_nodes: float
+    root: float
+    binary_root: float | None
+    nodes: int
+    trees: int
+
+    def summary(self) -> str:
+        binary = f", binary root {100 * self.binary_root:.2f}%" if self.binary_root is not None else ""
+        return (f"all nodes {100 * self.all_nodes:.2f}% ({self.nodes} nodes), "
+                f"root {100 * self.root:.2f}% ({self.trees} trees){binary}")
+
+
+class TreeNet:
+    """Classifies every node of binary(ised) constituency trees with a :class:`RecursiveNet`."""
+
+    def __init__(self, model: RecursiveNet, vocab: Vocab, config: TreeNetConfig, meta: dict | None = None,
+                 batch_size: int = 64):
+        self.model = model.eval()
+        self.vocab = vocab
+        self.config = config
+        self.meta = meta or {}
+        self.batch_size = batch_size
+
+    @classmethod
+    def new(cls, vocab: Vocab, config: TreeNetConfig | None = None) -> "TreeNet":
+        config = config or TreeNetConfig()
+        return cls(RecursiveNet(vocab, config), vocab, config)
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.vocab.labels.strings)
+
+    def index(self, trees: Sequence[Tree | str], check_labels: bool = True) -> list[IndexedTree]:
+        if isinstance(trees, (str, Tree)):
+            raise TypeError("expected a list of trees; for one tree use predict()")
+        out = []
+        for i, t in enumerate(trees):
+            try:
+                out.append(index_tree(t, self.vocab, check_labels))
+            except (ValueError, TypeError) as e:
+                raise type(e)(f"tree {i}: {e}") from None
+        return out
+
+    def probabilities(self, indexed: Sequence[IndexedTree]) -> list[np.ndarray]:
+        """Per tree, a (n_nodes, n_classes) array of class probabilities in post-order."""
+        self.model.eval()
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(indexed), self.batch_size):
+                chunk = indexed[start: start + self.batch_size]
+                batch = batch_trees(self.vocab, chunk)
+                probs = torch.softmax(self.model(batch), dim=-1).numpy()
+                out.extend(probs[o: o + len(t)] for o, t in zip(batch.offsets, chunk))
+        return out
+
+    # -- prediction --------------------------------------------------------------------------
+    def predict(self, tree: Tree | str) -> Tree:
+        """A copy of the (binarised) tree whose labels are the predicted classes.
+
+        Each node of the result has ``.probs``: a dict class -> probability.
+        """
+        return self.predict_batch([tree])[0]
+
+    def predict_batch(self, trees: Sequence[Tree | str]) -> list[Tree]:
+        indexed = self.index(trees, check_labels=False)
+        return [self._relabel(t, p) for t, p in zip(indexed, self.probabilities(indexed))]
+
+    def _relabel(self, indexed: IndexedTree, probs: np.ndarray) -> Tree:
+        built: list[Tree] = []
+        for i, node in enumerate(nodes_postorder(indexed.tree)):
+            if is_leaf(node):
+                new = Tree(self.classes[int(probs[i].argmax())], [node[0]])
+            else:
+                new = Tree(self.classes[int(probs[i].argmax())],
+                           [built[indexed.left[i]], built[indexed.right[i]]])
+            new.probs = {c: float(p) for c, p in zip(self.classes, probs[i])}
+            built.append(new)
+        return built[-1]
+
+    # -- evaluation --------------------------------------------------------------------------
+    def evaluate(self, trees: Sequence[Tree | str]) -> TreeScores:
+        """Accuracy over labelled nodes and roots; binary root accuracy when classes are 0-4."""
+        return self.score(self.index(trees))
+
+    def score(self, indexed: Sequence[IndexedTree]) -> TreeScores:
+        """:meth:`evaluate` on trees already turned into arrays (as training does for dev, once)."""
+        probs = self.probabilities(indexed)
+        right = total = root_right = roots = bin_right = bin_total = 0
+        sentiment = self.classes == SENTIMENT
+        for t, p in zip(indexed, probs):
+            gold, pred = t.labels, p.argmax(1)
+            mask = gold != IGNORE
+            right += int((pred[mask] == gold[mask]).sum())
+            total += int(mask.sum())
+            if gold[-1] != IGNORE:
+                roots += 1
+                root_right += int(pred[-1] == gold[-1])
+                if sentiment and gold[-1] != 2:
+                    bin_total += 1
+                    bin_right += int((p[-1, 3:].sum() > p[-1, :2].sum()) == (gold[-1] > 2))
+        return TreeScores(right / max(1, total), root_right / max(1, roots),
+                          bin_right / bin_total if sentiment and bin_total else None, total, roots)
+
+    # -- persistence -------------------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        return save_model(folder, KIND, {"model": self.config.to_dict(), **self.meta}, self.vocab,
+                          self.model.state_dict())
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "TreeNet":
+        config, vocab, state = load_model(folder, KIND)
+        cfg = TreeNetConfig.from_dict(config["model"])
+        model = RecursiveNet(vocab, cfg)
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as e:
+            raise ModelFileError(f"{Path(folder) / 'model.safetensors'} does not match config.json: "
+                                 f"{str(e).splitlines()[0]}") from None
+        return cls(model, vocab, cfg, {k: v for k, v in config.items() if k != "model"})
+
+    def __repr__(self) -> str:
+        return f"TreeNet({self.config.cell}, hidden {self.config.hidden_size}, {len(self.classes)} classes)"
+
+
+def load(folder: str | Path) -> TreeNet:
+    """Load a tree network saved by :meth:`TreeNet.save`."""
+    return TreeNet.load(folder)

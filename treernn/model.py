@@ -1,0 +1,70 @@
+"""The tree network: shared token embedding at the leaves, a composition cell applied level by
+level over a whole batch of trees, and a softmax classifier on every node."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from corpora.embedding import EmbeddingConfig, TokenEmbedding
+from corpora.trees import TreeBatch
+from corpora.vocab import Vocab
+
+from .cells import CELLS
+
+
+@dataclass
+class TreeNetConfig:
+    """Architecture of a tree network; saved in the model's ``config.json``."""
+
+    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    cell: str = "treelstm"       # rnn | rntn | treelstm
+    hidden_size: int = 150
+    dropout: float = 0.3         # on leaf inputs and before the classifier
+
+    def __post_init__(self) -> None:
+        if isinstance(self.embedding, dict):
+            self.embedding = EmbeddingConfig(**self.embedding)
+        if self.cell not in CELLS:
+            raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {self.cell!r}")
+        if self.hidden_size < 1:
+            raise ValueError(f"hidden_size must be >= 1, got {self.hidden_size}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TreeNetConfig":
+        return cls(**d)
+
+
+class RecursiveNet(nn.Module):
+    """``TreeBatch -> (n_nodes, n_classes)`` logits, one row per node of every tree."""
+
+    def __init__(self, vocab: Vocab, cfg: TreeNetConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.embedding = TokenEmbedding(vocab, cfg.embedding)
+        self.cell = CELLS[cfg.cell](self.embedding.output_dim, cfg.hidden_size)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.classify = nn.Linear(cfg.hidden_size, len(vocab.labels))
+
+    def leaf_inputs(self, batch: TreeBatch) -> torch.Tensor:
+        return self.dropout(self.embedding(batch.words)[0])           # (n_leaves, D)
+
+    def node_states(self, batch: TreeBatch) -> torch.Tensor:
+        """Hidden vector of every node, computed one tree level at a time over the batch."""
+        leaf_state = self.cell.leaf(self.leaf_inputs(batch))
+        leaves = torch.from_numpy(batch.leaves)
+        states = [s.new_zeros(batch.n_nodes, s.shape[1]).index_copy(0, leaves, s) for s in leaf_state]
+        for nodes, left, right in batch.levels:
+            left, right = torch.from_numpy(left), torch.from_numpy(right)
+            new = self.cell.compose(tuple(s[left] for s in states), tuple(s[right] for s in states))
+            states = [s.index_copy(0, torch.from_numpy(nodes), n) for s, n in zip(states, new)]
+        return states[0]
+
+    def forward(self, batch: TreeBatch) -> torch.Tensor:
+        return self.classify(self.dropout(self.node_states(batch)))
