@@ -94,7 +94,7 @@ def run_system(name: str, args: argparse.Namespace) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="300 training sentences, 2 epochs")
-    p.add_argument("--epochs", type=int, default=30, help="maximum epochs for our tagger (early stopping on dev)")
+    p.add_argument("--epochs", type=int, default=40, help="maximum epochs for our tagger (early stopping on dev)")
     p.add_argument("--save", help="also save our trained tagger to this folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--only", nargs="*", help="run only these systems (ours, perceptron, crf)")

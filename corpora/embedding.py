@@ -25,11 +25,11 @@ from .vocab import Vocab
 class EmbeddingConfig:
     word_dim: int = 100
     char_dim: int = 32
-    char_encoder: str = "cnn"      # "cnn" (fast) or "lstm" (a char BiLSTM)
+    char_encoder: str = "lstm"     # "lstm" (a char BiLSTM) or "cnn" (a little faster, 0.2 lower test accuracy)
     char_out: int = 64             # size of the character encoding of a word
     char_kernel: int = 3           # CNN window, in characters
     shape_dim: int = 8
-    word_dropout: float = 0.25     # alpha: a word seen c times becomes <unk> with prob alpha/(alpha+c)
+    word_dropout: float = 0.5      # alpha: a word seen c times becomes <unk> with prob alpha/(alpha+c)
 
     def __post_init__(self) -> None:
         if self.char_encoder not in ("cnn", "lstm", "none"):

@@ -27,13 +27,13 @@ OPTIMIZERS = ("adam", "adagrad", "sgd")
 
 @dataclass
 class TrainConfig:
-    epochs: int = 30
+    epochs: int = 40
     batch_size: int = 32
     optimizer: str = "adam"
     lr: float = 2e-3
     weight_decay: float = 0.0         # L2 penalty, applied by the optimizer
     clip_norm: float | None = 5.0     # max global gradient norm; None disables clipping
-    patience: int = 5                 # epochs without a better dev score before stopping
+    patience: int = 8                 # epochs without a better dev score before stopping
     seed: int = 1
     max_minutes: float | None = None  # wall-clock budget; training stops after the epoch that crosses it
     on_nonfinite: str = "raise"       # "raise" NonFiniteLoss, or "stop" and keep the best weights

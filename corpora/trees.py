@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from nltk import Tree
 
 from .batch import WordBatch, encode_words
@@ -304,6 +305,11 @@ class TreeBatch:
     roots: np.ndarray       # node id of each tree's root
     offsets: np.ndarray     # first node id of each tree
     n_nodes: int
+
+    def __post_init__(self) -> None:
+        # the same indices as torch tensors, made once per batch rather than once per use
+        self.leaf_ids = torch.from_numpy(self.leaves)
+        self.level_ids = [tuple(torch.from_numpy(a) for a in level) for level in self.levels]
 
 
 def batch_trees(vocab: Vocab, trees: Sequence[IndexedTree]) -> TreeBatch:

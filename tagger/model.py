@@ -19,10 +19,10 @@ class TaggerConfig:
 
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     cell: str = "lstm"           # lstm | gru | rnn (tanh)
-    hidden_size: int = 200       # per direction
+    hidden_size: int = 128       # per direction (200 gained no dev accuracy and tags 2x slower)
     num_layers: int = 2
     bidirectional: bool = True
-    dropout: float = 0.33        # on embeddings, between layers and before the classifier
+    dropout: float = 0.5         # on embeddings, between layers and before the classifier
 
     def __post_init__(self) -> None:
         if isinstance(self.embedding, dict):

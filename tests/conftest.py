@@ -31,8 +31,8 @@ def small_train(treebank_train):
 def tiny_tagger_config(**overrides):
     from tagger import TaggerConfig
 
-    emb = EmbeddingConfig(word_dim=16, char_dim=8, char_out=16, shape_dim=4)
-    return TaggerConfig(embedding=emb, hidden_size=16, num_layers=2, **overrides)
+    emb = EmbeddingConfig(word_dim=16, char_dim=8, char_out=16, shape_dim=4, word_dropout=0.25)
+    return TaggerConfig(embedding=emb, hidden_size=16, num_layers=2, dropout=0.2, **overrides)
 
 
 @pytest.fixture(scope="session")

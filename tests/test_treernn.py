@@ -40,6 +40,7 @@ def test_level_batched_equals_per_node_reference(cell, sst_small):
     batched, ref = net.model(batch), reference_logits(net.model, batch)
     assert batched.shape == (batch.n_nodes, 5)
     assert torch.allclose(batched, ref, atol=1e-5)
+    assert torch.allclose(batched, reference_logits(net.model, batch, per_node_io=False), atol=1e-5)
     # gradients of the same loss agree too
     labels = torch.from_numpy(batch.labels)
     grads = []

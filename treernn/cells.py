@@ -40,7 +40,11 @@ class RNTNCell(RecursiveCell):
 
     def compose(self, left: State, right: State) -> State:
         ab = torch.cat([left[0], right[0]], dim=-1)                       # (N, 2d)
-        tensor = torch.einsum("ni,kij,nj->nk", ab, self.V, ab)             # (N, d)
+        d2 = ab.shape[1]
+        # ab^T V_k ab for every k as one matmul: (N, 2d) @ (2d, d*2d) -> (N, d, 2d), then dot with ab.
+        # (a plain einsum over "ni,kij,nj" may build an (N, d, 2d, 2d) intermediate and run out of memory)
+        Vab = (ab @ self.V.permute(1, 0, 2).reshape(d2, -1)).view(-1, self.hidden, d2)
+        tensor = (Vab * ab.unsqueeze(1)).sum(-1)                            # (N, d)
         return (torch.tanh(tensor + self.W(ab)),)
 
 

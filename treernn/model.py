@@ -14,6 +14,10 @@ from corpora.vocab import Vocab
 from .cells import CELLS
 
 
+# node sizes that train in similar time per epoch: the RNTN's tensor has d * 2d * 2d weights
+SUGGESTED_HIDDEN = {"rnn": 100, "rntn": 40, "treelstm": 150}
+
+
 @dataclass
 class TreeNetConfig:
     """Architecture of a tree network; saved in the model's ``config.json``."""
@@ -56,14 +60,18 @@ class RecursiveNet(nn.Module):
         return self.dropout(self.embedding(batch.words)[0])           # (n_leaves, D)
 
     def node_states(self, batch: TreeBatch) -> torch.Tensor:
-        """Hidden vector of every node, computed one tree level at a time over the batch."""
+        """Hidden vector of every node, computed one tree level at a time over the whole batch.
+
+        States live in one (n_nodes, d) buffer per state component, written in place level
+        after level; autograd allows this because gathering children saves only indices.
+        """
         leaf_state = self.cell.leaf(self.leaf_inputs(batch))
-        leaves = torch.from_numpy(batch.leaves)
-        states = [s.new_zeros(batch.n_nodes, s.shape[1]).index_copy(0, leaves, s) for s in leaf_state]
-        for nodes, left, right in batch.levels:
-            left, right = torch.from_numpy(left), torch.from_numpy(right)
-            new = self.cell.compose(tuple(s[left] for s in states), tuple(s[right] for s in states))
-            states = [s.index_copy(0, torch.from_numpy(nodes), n) for s, n in zip(states, new)]
+        states = [s.new_zeros(batch.n_nodes, s.shape[1]).index_copy_(0, batch.leaf_ids, s) for s in leaf_state]
+        for nodes, left, right in batch.level_ids:
+            new = self.cell.compose(tuple(s.index_select(0, left) for s in states),
+                                    tuple(s.index_select(0, right) for s in states))
+            for s, n in zip(states, new):
+                s.index_copy_(0, nodes, n)
         return states[0]
 
     def forward(self, batch: TreeBatch) -> torch.Tensor:

@@ -1,31 +1,47 @@
 """Per-node reference evaluation of a :class:`RecursiveNet`, for tests and the speed benchmark only.
 
-One cell call per node, in post-order, with a plain loop over the node list (children come
-before parents, so no recursion and no stack depth problem for deep trees). It must agree with
-the level-batched ``RecursiveNet.forward`` to 1e-5; it is the slow, obviously-correct version.
+Like the public recursive Tree-LSTM reimplementations, it visits one node at a time: a leaf
+embeds its own word, an internal node composes its two children, and each node is classified
+on its own (``per_node_io=False`` embeds and classifies all nodes in one call instead, leaving
+only the cell per node). Nodes are visited with a plain loop in post-order (children come
+before parents), so there is no recursion and no depth limit. It must agree with the
+level-batched ``RecursiveNet.forward`` to 1e-5; it is the slow, obviously-correct version.
 """
 from __future__ import annotations
 
 import torch
 
+from corpora.batch import WordBatch
 from corpora.trees import TreeBatch
 
 from .model import RecursiveNet
 
 
-def reference_logits(model: RecursiveNet, batch: TreeBatch) -> torch.Tensor:
-    x = model.leaf_inputs(batch)
+def _one_word(words: WordBatch, k: int) -> WordBatch:
+    """The k-th word of a (1, n) WordBatch as its own batch (its character row only)."""
+    t = int(words.type_index[0, k])
+    return WordBatch(words.word_ids[:, k: k + 1], torch.ones(1, 1, dtype=torch.long),
+                     words.char_ids[[0, t]], words.shapes[[0, t]], torch.ones(1, dtype=torch.long))
+
+
+def reference_logits(model: RecursiveNet, batch: TreeBatch, per_node_io: bool = True) -> torch.Tensor:
     word_of = {int(node): k for k, node in enumerate(batch.leaves)}
     left = torch.full((batch.n_nodes,), -1, dtype=torch.long)
     right = left.clone()
-    for nodes, l, r in batch.levels:
-        left[torch.from_numpy(nodes)] = torch.from_numpy(l)
-        right[torch.from_numpy(nodes)] = torch.from_numpy(r)
-    states: list[tuple[torch.Tensor, ...] | None] = [None] * batch.n_nodes
+    for nodes, l, r in batch.level_ids:
+        left[nodes], right[nodes] = l, r
+    x = None if per_node_io else model.dropout(model.embedding(batch.words)[0])
+    states: list[tuple[torch.Tensor, ...]] = []
+    logits = []
     for node in range(batch.n_nodes):  # post-order within each tree, trees one after another
-        if node in word_of:
-            states[node] = model.cell.leaf(x[word_of[node]].unsqueeze(0))
+        k = word_of.get(node)
+        if k is not None:
+            xk = model.dropout(model.embedding(_one_word(batch.words, k))[0]) if per_node_io else x[k: k + 1]
+            states.append(model.cell.leaf(xk))
         else:
-            states[node] = model.cell.compose(states[int(left[node])], states[int(right[node])])
-    h = torch.cat([s[0] for s in states], dim=0)
-    return model.classify(model.dropout(h))
+            states.append(model.cell.compose(states[int(left[node])], states[int(right[node])]))
+        if per_node_io:
+            logits.append(model.classify(model.dropout(states[-1][0])))
+    if per_node_io:
+        return torch.cat(logits, dim=0)
+    return model.classify(model.dropout(torch.cat([s[0] for s in states], dim=0)))
