@@ -87,6 +87,6 @@ def test_nonfinite_loss_raises_naming_the_step():
 def test_nonfinite_loss_can_stop_and_keep_the_best_weights():
     model = Exploding()
     hist = fit(model, lambda rng: range(2), lambda m, b: m(), TrainConfig(epochs=3, on_nonfinite="stop", lr=0.1),
-               evaluate=lambda m: -float(m.w), progress=False)
+               evaluate=lambda m: -m.w.item(), progress=False)
     assert hist.stopped == "nonfinite" and hist.nonfinite_step == 3
     assert torch.isfinite(model.w).all() and hist.best_epoch == 1
