@@ -12,7 +12,7 @@ Characters are encoded once per distinct word in the batch (:class:`corpora.batc
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
@@ -39,6 +39,20 @@ class EmbeddingConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.word_dropout < 0:
             raise ValueError(f"word_dropout must be >= 0, got {self.word_dropout}")
+
+
+class NetworkConfig:
+    """JSON round trip for the architecture dataclasses (tagger, tree net) that hold an ``embedding``."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        d = dict(d)
+        if isinstance(d.get("embedding"), dict):
+            d["embedding"] = EmbeddingConfig(**d["embedding"])
+        return cls(**d)
 
 
 class CharCNN(nn.Module):

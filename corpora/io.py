@@ -85,3 +85,25 @@ def load_model(folder: str | Path, kind: str) -> tuple[dict, "Vocab", dict[str, 
     except (SafetensorError, OSError, ValueError) as e:
         raise ModelFileError(f"{folder / WEIGHTS} is corrupt: {e}") from None
     return config, vocab, state
+
+
+def save_network(folder: str | Path, kind: str, network: torch.nn.Module, config, vocab: "Vocab",
+                 meta: dict) -> Path:
+    """Save a network whose architecture dataclass has ``to_dict()``, with free-form ``meta``."""
+    return save_model(folder, kind, {"model": config.to_dict(), **meta}, vocab, network.state_dict())
+
+
+def load_network(folder: str | Path, kind: str, config_cls, network_cls):
+    """Rebuild ``network_cls(vocab, config)`` from a folder: ``(network, vocab, config, meta)``."""
+    folder = Path(folder)
+    saved, vocab, state = load_model(folder, kind)
+    try:
+        config = config_cls.from_dict(saved["model"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelFileError(f"{folder / CONFIG} does not describe a {kind}: {e}") from None
+    network = network_cls(vocab, config)
+    try:
+        network.load_state_dict(state)
+    except RuntimeError as e:
+        raise ModelFileError(f"{folder / WEIGHTS} does not match {CONFIG}: {str(e).splitlines()[0]}") from None
+    return network, vocab, config, {k: v for k, v in saved.items() if k != "model"}

@@ -3,6 +3,8 @@ so every option has one name, one help text and one default across the package."
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
 from dataclasses import fields
 
 def add_dataclass_options(p: argparse.ArgumentParser, cls, title: str, helps: dict[str, str] | None = None,
@@ -51,3 +53,12 @@ EMB_HELP = {
     "shape_dim": "word-shape (capitalisation, digits, punctuation) embedding size",
     "word_dropout": "alpha: a training word seen c times is replaced by <unk> with probability alpha/(alpha+c)",
 }
+
+
+def run_command(prog: str, args: argparse.Namespace, commands: dict[str, Callable[[argparse.Namespace], int]]) -> int:
+    """Run the chosen sub-command; a user error prints one line (no traceback) and exits 2."""
+    try:
+        return commands[args.command](args)
+    except (ValueError, TypeError, LookupError, OSError) as e:
+        print(f"{prog} {args.command}: error: {e}", file=sys.stderr)
+        return 2

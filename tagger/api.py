@@ -19,31 +19,18 @@ import torch
 from nltk.tag.api import TaggerI
 
 from corpora.batch import check_tokens, encode_words, length_batches
-from corpora.io import load_model, save_model
+from corpora.network import TrainedNetwork
 from corpora.text import tokenize_text
-from corpora.vocab import Vocab
 
 from .model import SequenceTagger, TaggerConfig
 
-KIND = "tagger"
 DEFAULT_MODEL = files("tagger") / "default_model"
 
 
-class Tagger(TaggerI):
+class Tagger(TrainedNetwork, TaggerI):
     """Tags token lists with a :class:`SequenceTagger`; batched, deterministic, CPU-friendly."""
 
-    def __init__(self, model: SequenceTagger, vocab: Vocab, config: TaggerConfig,
-                 meta: dict | None = None, batch_size: int = 128):
-        self.model = model.eval()
-        self.vocab = vocab
-        self.config = config
-        self.meta = meta or {}
-        self.batch_size = batch_size
-
-    @classmethod
-    def new(cls, vocab: Vocab, config: TaggerConfig | None = None) -> "Tagger":
-        config = config or TaggerConfig()
-        return cls(SequenceTagger(vocab, config), vocab, config)
+    KIND, CONFIG, MODULE, BATCH_SIZE = "tagger", TaggerConfig, SequenceTagger, 128
 
     # -- tagging -------------------------------------------------------------------------------
     def tag(self, tokens: Sequence[str]) -> list[tuple[str, str]]:
@@ -78,27 +65,6 @@ class Tagger(TaggerI):
     @property
     def tagset(self) -> list[str]:
         return list(self.vocab.labels.strings)
-
-    # -- persistence ---------------------------------------------------------------------------
-    def save(self, folder: str | Path) -> Path:
-        """Write ``config.json``, ``vocab.json`` and ``model.safetensors`` into ``folder``."""
-        config = {"model": self.config.to_dict(), **self.meta}
-        return save_model(folder, KIND, config, self.vocab, self.model.state_dict())
-
-    @classmethod
-    def load(cls, folder: str | Path) -> "Tagger":
-        """Load a tagger saved by :meth:`save`; no code is executed (JSON + safetensors)."""
-        config, vocab, state = load_model(folder, KIND)
-        cfg = TaggerConfig.from_dict(config["model"])
-        model = SequenceTagger(vocab, cfg)
-        try:
-            model.load_state_dict(state)
-        except RuntimeError as e:
-            from corpora.io import ModelFileError
-            raise ModelFileError(f"{Path(folder) / 'model.safetensors'} does not match config.json: "
-                                 f"{str(e).splitlines()[0]}") from None
-        meta = {k: v for k, v in config.items() if k != "model"}
-        return cls(model, vocab, cfg, meta)
 
     def __repr__(self) -> str:
         c = self.config

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from corpora.embedding import EmbeddingConfig
-from corpora.options import EMB_HELP, TRAIN_HELP, add_dataclass_options, dataclass_from_args
+from corpora.options import EMB_HELP, TRAIN_HELP, add_dataclass_options, dataclass_from_args, run_command
 from corpora.train import TrainConfig
 
 
@@ -147,12 +146,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return {"train": cmd_train, "evaluate": cmd_evaluate, "tag": cmd_tag}[args.command](args)
-    except (ValueError, TypeError, LookupError, OSError) as e:
-        print(f"tagger {args.command}: error: {e}", file=sys.stderr)
-        return 2
+    return run_command("tagger", build_parser().parse_args(argv), {"train": cmd_train, "evaluate": cmd_evaluate, "tag": cmd_tag})
 
 
 if __name__ == "__main__":

@@ -1,20 +1,20 @@
 """The network: shared token embedding -> stacked (Bi)RNN -> a softmax over tags at every token."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from corpora.batch import WordBatch
-from corpora.embedding import EmbeddingConfig, TokenEmbedding
+from corpora.embedding import EmbeddingConfig, NetworkConfig, TokenEmbedding
 from corpora.vocab import Vocab
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
 @dataclass
-class TaggerConfig:
+class TaggerConfig(NetworkConfig):
     """Architecture of a tagger; saved in the model's ``config.json``. Defaults chosen on treebank dev."""
 
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
@@ -25,21 +25,12 @@ class TaggerConfig:
     dropout: float = 0.5         # on embeddings, between layers and before the classifier
 
     def __post_init__(self) -> None:
-        if isinstance(self.embedding, dict):
-            self.embedding = EmbeddingConfig(**self.embedding)
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {self.cell!r}")
         if self.hidden_size < 1 or self.num_layers < 1:
             raise ValueError("hidden_size and num_layers must be >= 1")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TaggerConfig":
-        return cls(**d)
 
 
 class SequenceTagger(nn.Module):

@@ -17,13 +17,11 @@ import numpy as np
 import torch
 from nltk import Tree
 
-from corpora.io import ModelFileError, load_model, save_model
+from corpora.network import TrainedNetwork
 from corpora.trees import IGNORE, IndexedTree, batch_trees, index_tree, is_leaf, nodes_postorder
-from corpora.vocab import Vocab
 
 from .model import RecursiveNet, TreeNetConfig
 
-KIND = "treenet"
 SENTIMENT = ["0", "1", "2", "3", "4"]
 
 
@@ -44,21 +42,10 @@ class TreeScores:
                 f"root {100 * self.root:.2f}% ({self.trees} trees){binary}")
 
 
-class TreeNet:
+class TreeNet(TrainedNetwork):
     """Classifies every node of binary(ised) constituency trees with a :class:`RecursiveNet`."""
 
-    def __init__(self, model: RecursiveNet, vocab: Vocab, config: TreeNetConfig, meta: dict | None = None,
-                 batch_size: int = 64):
-        self.model = model.eval()
-        self.vocab = vocab
-        self.config = config
-        self.meta = meta or {}
-        self.batch_size = batch_size
-
-    @classmethod
-    def new(cls, vocab: Vocab, config: TreeNetConfig | None = None) -> "TreeNet":
-        config = config or TreeNetConfig()
-        return cls(RecursiveNet(vocab, config), vocab, config)
+    KIND, CONFIG, MODULE = "treenet", TreeNetConfig, RecursiveNet
 
     @property
     def classes(self) -> list[str]:
@@ -134,23 +121,6 @@ class TreeNet:
                     bin_right += int((p[-1, 3:].sum() > p[-1, :2].sum()) == (gold[-1] > 2))
         return TreeScores(right / max(1, total), root_right / max(1, roots),
                           bin_right / bin_total if sentiment and bin_total else None, total, roots)
-
-    # -- persistence -------------------------------------------------------------------------
-    def save(self, folder: str | Path) -> Path:
-        return save_model(folder, KIND, {"model": self.config.to_dict(), **self.meta}, self.vocab,
-                          self.model.state_dict())
-
-    @classmethod
-    def load(cls, folder: str | Path) -> "TreeNet":
-        config, vocab, state = load_model(folder, KIND)
-        cfg = TreeNetConfig.from_dict(config["model"])
-        model = RecursiveNet(vocab, cfg)
-        try:
-            model.load_state_dict(state)
-        except RuntimeError as e:
-            raise ModelFileError(f"{Path(folder) / 'model.safetensors'} does not match config.json: "
-                                 f"{str(e).splitlines()[0]}") from None
-        return cls(model, vocab, cfg, {k: v for k, v in config.items() if k != "model"})
 
     def __repr__(self) -> str:
         return f"TreeNet({self.config.cell}, hidden {self.config.hidden_size}, {len(self.classes)} classes)"

@@ -10,7 +10,7 @@ import argparse
 import sys
 from corpora.embedding import EmbeddingConfig
 from corpora.train import TrainConfig
-from corpora.options import EMB_HELP, TRAIN_HELP, add_dataclass_options, dataclass_from_args
+from corpora.options import EMB_HELP, TRAIN_HELP, add_dataclass_options, dataclass_from_args, run_command
 
 
 def _trees(args: argparse.Namespace, split: str):
@@ -106,12 +106,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}[args.command](args)
-    except (ValueError, TypeError, LookupError, OSError) as e:
-        print(f"treernn {args.command}: error: {e}", file=sys.stderr)
-        return 2
+    return run_command("treernn", build_parser().parse_args(argv), {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict})
 
 
 if __name__ == "__main__":

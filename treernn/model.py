@@ -2,12 +2,12 @@
 level over a whole batch of trees, and a softmax classifier on every node."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from corpora.embedding import EmbeddingConfig, TokenEmbedding
+from corpora.embedding import EmbeddingConfig, NetworkConfig, TokenEmbedding
 from corpora.trees import TreeBatch
 from corpora.vocab import Vocab
 
@@ -19,7 +19,7 @@ SUGGESTED_HIDDEN = {"rnn": 100, "rntn": 40, "treelstm": 150}
 
 
 @dataclass
-class TreeNetConfig:
+class TreeNetConfig(NetworkConfig):
     """Architecture of a tree network; saved in the model's ``config.json``."""
 
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
@@ -28,21 +28,12 @@ class TreeNetConfig:
     dropout: float = 0.3         # on leaf inputs and before the classifier
 
     def __post_init__(self) -> None:
-        if isinstance(self.embedding, dict):
-            self.embedding = EmbeddingConfig(**self.embedding)
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {self.cell!r}")
         if self.hidden_size < 1:
             raise ValueError(f"hidden_size must be >= 1, got {self.hidden_size}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TreeNetConfig":
-        return cls(**d)
 
 
 class RecursiveNet(nn.Module):
