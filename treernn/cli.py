@@ -41,13 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: root for sst, all for ptb)")
     p.add_argument("--init-embeddings-from", metavar="TAGGER_DIR",
                    help="start from a trained tagger's embedding layer and vocabulary")
-    p.add_argument("--min-count", type=int, default=1, help="words seen fewer times in training become <unk>")
+    p.add_argument("--min-count", type=int, default=1, help="words seen fewer times in training become <unk> (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     m = p.add_argument_group("network")
     m.add_argument("--cell", default=TreeNetConfig.cell, choices=["rnn", "rntn", "treelstm"],
-                   help="composition: rnn (Socher 2011), rntn (tensor, Socher 2013), treelstm (Tai 2015)")
-    m.add_argument("--hidden", type=int, default=TreeNetConfig.hidden_size, help="node vector size")
-    m.add_argument("--dropout", type=float, default=TreeNetConfig.dropout, help="dropout rate")
+                   help="composition: rnn (Socher 2011), rntn (tensor, Socher 2013), treelstm (Tai 2015) (default: %(default)s)")
+    m.add_argument("--hidden", type=int, help="node vector size (default: per cell, rnn 100, rntn 40, treelstm 150)")
+    m.add_argument("--dropout", type=float, default=TreeNetConfig.dropout, help="dropout rate (default: %(default)s)")
     add_dataclass_options(p, EmbeddingConfig, "embedding layer", helps=EMB_HELP)
     add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP,
                           defaults={"optimizer": "adagrad", "lr": 0.05, "batch_size": 25, "weight_decay": 1e-5})
@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_train(args: argparse.Namespace) -> int:
     from corpora.trees import corpus_classes
 
-    from .model import TreeNetConfig
+    from .model import SUGGESTED_HIDDEN, TreeNetConfig
     from .train import train_treenet
 
     train = _trees(args, "train")
@@ -75,7 +75,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         train = train[: args.max_train_trees]
     dev = _trees(args, "dev")
     config = TreeNetConfig(embedding=dataclass_from_args(EmbeddingConfig, args), cell=args.cell,
-                           hidden_size=args.hidden, dropout=args.dropout)
+                           hidden_size=args.hidden or SUGGESTED_HIDDEN[args.cell], dropout=args.dropout)
     select_on = args.select_on or ("root" if args.corpus == "sst" else "all")
     net, history = train_treenet(train, dev, config, dataclass_from_args(TrainConfig, args), out=args.out,
                                  init_embeddings_from=args.init_embeddings_from, select_on=select_on,
