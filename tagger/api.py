@@ -30,7 +30,7 @@ DEFAULT_MODEL = files("tagger") / "default_model"
 class Tagger(TrainedNetwork, TaggerI):
     """Tags token lists with a :class:`SequenceTagger`; batched, deterministic, CPU-friendly."""
 
-    KIND, CONFIG, MODULE, BATCH_SIZE = "tagger", TaggerConfig, SequenceTagger, 128
+    KIND, CONFIG, MODULE, BATCH_SIZE = "tagger", TaggerConfig, SequenceTagger, 256
 
     # -- tagging -------------------------------------------------------------------------------
     def tag(self, tokens: Sequence[str]) -> list[tuple[str, str]]:
