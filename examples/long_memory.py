@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> Path:
         else:
             print(f"  {label:<14} trained {len(hist.step_losses)} steps, loss {hist.step_losses[0]:.3g} -> "
                   f"{hist.step_losses[-1]:.3g}, test accuracy {acc:.2f}")
-        b.semilogy(range(1, len(hist.step_losses) + 1), hist.step_losses, color=colour, label=label)
+        b.semilogy(range(1, len(hist.step_losses) + 1), hist.step_losses, color=colour, label=label,
+                   marker="o" if len(hist.step_losses) < 10 else None)
         if hist.stopped == "nonfinite":
             b.axvline(hist.nonfinite_step, color=colour, ls="--", lw=1)
             b.text(hist.nonfinite_step, max(hist.step_losses), " inf/NaN", color=colour, va="top")
