@@ -14,6 +14,7 @@ import argparse
 import multiprocessing as mp
 import resource
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 
 def _speed(tag_sents, sents) -> float:
@@ -104,8 +105,8 @@ def main() -> None:
     ctx = mp.get_context("spawn")
     rows = []
     for name in chosen:
-        with ctx.Pool(1) as pool:  # a fresh process per system: peak RSS is the system's own
-            rows.append(pool.apply(run_system, (name, args)))
+        with ProcessPoolExecutor(1, mp_context=ctx) as pool:  # a fresh process per system: its own peak RSS
+            rows.append(pool.submit(run_system, name, args).result())
     r0 = rows[0]
     print(f"\nPenn Treebank sample, test split: {r0['tokens']} tokens, {r0['oov_tokens']} OOV"
           + ("  [--quick: 300 training sentences]" if args.quick else ""))
