@@ -13,6 +13,7 @@ Characters are encoded once per distinct word in the batch (:class:`corpora.batc
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -42,7 +43,19 @@ class EmbeddingConfig:
 
 
 class NetworkConfig:
-    """JSON round trip for the architecture dataclasses (tagger, tree net) that hold an ``embedding``."""
+    """What the architecture dataclasses (tagger, tree net) share: the checks on ``cell``,
+    ``hidden_size`` and ``dropout`` (``CELLS`` names the valid cells), and the JSON round trip
+    of a config holding an ``embedding``."""
+
+    CELLS: ClassVar[dict]
+
+    def __post_init__(self) -> None:
+        if self.cell not in self.CELLS:
+            raise ValueError(f"cell must be one of {', '.join(self.CELLS)}, got {self.cell!r}")
+        if self.hidden_size < 1:
+            raise ValueError(f"hidden_size must be >= 1, got {self.hidden_size}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -3,6 +3,7 @@ level over a whole batch of trees, and a softmax classifier on every node."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -27,13 +28,7 @@ class TreeNetConfig(NetworkConfig):
     hidden_size: int = 150
     dropout: float = 0.3         # on leaf inputs and before the classifier
 
-    def __post_init__(self) -> None:
-        if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {self.cell!r}")
-        if self.hidden_size < 1:
-            raise ValueError(f"hidden_size must be >= 1, got {self.hidden_size}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+    CELLS: ClassVar[dict] = CELLS
 
 
 class RecursiveNet(nn.Module):
