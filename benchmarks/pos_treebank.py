@@ -15,6 +15,7 @@ import multiprocessing as mp
 import resource
 import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 
 def _speed(tag_sents, sents) -> float:
@@ -76,7 +77,7 @@ def run_system(name: str, args: argparse.Namespace) -> dict:
             trainer.append([crf_features(words, i) for i in range(len(words))], [t for _, t in s])
         trainer.set_params({"c1": 0.1, "c2": 0.01, "max_iterations": 20 if args.quick else 150,
                             "feature.possible_transitions": True})
-        path = tempfile.mktemp(suffix=".crfsuite")
+        path = str(Path(tempfile.mkdtemp()) / "model.crfsuite")
         trainer.train(path)
         crf = pycrfsuite.Tagger()
         crf.open(path)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
+from dataclasses import replace
 
 from corpora import EmbeddingConfig, TrainConfig
 from corpora.trees import NO_LABEL, PTB_PHRASE_LABELS, is_leaf, load_ptb_trees, load_sst, nodes_postorder
@@ -58,7 +59,7 @@ def sst(args: argparse.Namespace) -> None:
         print(f"{'published: ' + name:<32}{fa if fa else '-':>9}{fr:>10}{br:>12}")
 
 
-def span_features(tree, node_index: dict) -> list[tuple[dict, str]]:
+def span_features(tree) -> list[tuple[dict, str]]:
     """(features, gold label) for each labelled node: bag of words of each child's span, edges, length."""
     spans: dict[int, list[str]] = {}
     out = []
@@ -88,15 +89,14 @@ def ptb(args: argparse.Namespace) -> None:
     train, dev, test = load_ptb_trees("train"), load_ptb_trees("dev"), load_ptb_trees("test")
     if args.quick:
         train = train[:300]
-    best = max(args.cells, key=lambda c: c == "treelstm")
+    best = "treelstm" if "treelstm" in args.cells else args.cells[0]
     cfg = TreeNetConfig(cell=best, hidden_size=HIDDEN[best], dropout=0.3)
-    tc = train_config(args)
-    tc.optimizer, tc.lr = "adam", 2e-3
+    tc = replace(train_config(args), optimizer="adam", lr=2e-3)
     net, _ = train_treenet(train, dev, cfg, tc, select_on="all", progress=not args.no_progress,
                            classes=PTB_PHRASE_LABELS)
     ours = net.evaluate(test)
-    tr = [x for t in train for x in span_features(t, {})]
-    te = [x for t in test for x in span_features(t, {})]
+    tr = [x for t in train for x in span_features(t)]
+    te = [x for t in test for x in span_features(t)]
     majority = Counter(y for _, y in tr).most_common(1)[0][0]
     vec = DictVectorizer()
     lr = LogisticRegression(max_iter=300, C=1.0)

@@ -11,6 +11,8 @@ from .io import ModelFileError, load_model, save_model
 from .resources import ResourceNotFound, require
 from .tagged import load, load_brown, load_conll2000, load_conll2000_triples, load_treebank, treebank_fileids
 from .text import split_sentences, tokenize, tokenize_text
+from .trees import (IndexedTree, TreeBatch, batch_trees, binarize, index_tree, load_ptb_trees, load_sst,
+                    load_trees, parse_tree)
 from .train import History, NonFiniteLoss, TrainConfig, fit, set_seed
 from .vocab import Vocab, normalize
 
@@ -19,5 +21,6 @@ __all__ = [
     "ModelFileError", "load_model", "save_model", "ResourceNotFound", "require", "load", "load_brown",
     "load_conll2000", "load_conll2000_triples", "load_treebank", "treebank_fileids", "split_sentences",
     "tokenize", "tokenize_text", "History", "NonFiniteLoss", "TrainConfig", "fit", "set_seed", "Vocab",
-    "normalize",
+    "normalize", "IndexedTree", "TreeBatch", "batch_trees", "binarize", "index_tree", "load_ptb_trees", "load_sst",
+    "load_trees", "parse_tree",
 ]

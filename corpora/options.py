@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import fields
 
+
 def add_dataclass_options(p: argparse.ArgumentParser, cls, title: str, helps: dict[str, str] | None = None,
                           defaults: dict | None = None) -> None:
     """One ``--flag`` per dataclass field, its help text and default shown (shared with treernn's CLI)."""

@@ -35,14 +35,16 @@ class Tagger(TrainedNetwork, TaggerI):
     # -- tagging -------------------------------------------------------------------------------
     def tag(self, tokens: Sequence[str]) -> list[tuple[str, str]]:
         """Tag one tokenized sentence: ``["The", "dog"] -> [("The", "DT"), ("dog", "NN")]``."""
-        check_tokens(tokens, "tokens")
-        return self.tag_sents([tokens])[0]
+        return self._tag([check_tokens(tokens, "tokens")])[0]
 
     def tag_sents(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[str, str]]]:
         """Tag many tokenized sentences at once, in batches of similar length."""
         if isinstance(sentences, str):
             raise TypeError("tag_sents() takes a list of token lists; for raw text use tag_text()")
-        sentences = [check_tokens(s, f"sentence {i}") for i, s in enumerate(sentences)]
+        return self._tag([check_tokens(s, f"sentence {i}") for i, s in enumerate(sentences)])
+
+    def _tag(self, sentences: list[list[str]]) -> list[list[tuple[str, str]]]:
+        """Tag sentences already checked by :func:`check_tokens`."""
         tags: list[list[str]] = [[] for _ in sentences]
         nonempty = [i for i, s in enumerate(sentences) if s]
         lengths = [len(sentences[i]) for i in nonempty]

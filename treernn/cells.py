@@ -7,8 +7,6 @@ children. A state is a tuple of tensors (``(h,)``, or ``(h, c)`` for the Tree-LS
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
@@ -83,10 +81,3 @@ class BinaryTreeLSTMCell(nn.Module):
 
 CELLS = {"rnn": RecursiveCell, "rntn": RNTNCell, "treelstm": BinaryTreeLSTMCell}
 
-
-def init_uniform(module: nn.Module, hidden: int) -> None:
-    """Uniform(-1/sqrt(d), 1/sqrt(d)) weights, as torch's RNNs do; keeps RNN/RNTN from saturating."""
-    bound = 1 / math.sqrt(hidden)
-    for name, p in module.named_parameters():
-        if name.endswith("weight"):
-            nn.init.uniform_(p, -bound, bound)
