@@ -45,6 +45,7 @@ class WordBatch:
     char_ids: torch.Tensor     # (U, L) characters of each distinct word, <w> ... </w>
     shapes: torch.Tensor       # (U,) word-shape id of each distinct word
     lengths: torch.Tensor      # (B,) true sequence lengths
+    vector_ids: torch.Tensor | None = None  # (B, T) rows in the pretrained vector table, when the vocab has one
 
     @property
     def mask(self) -> torch.Tensor:
@@ -73,22 +74,24 @@ def encode_words(vocab: Vocab, sentences: Sequence[Sequence[str]]) -> WordBatch:
     T = max((len(s) for s in sentences), default=0)
     types: dict[str, int] = {}
     word_ids = [[0] * T for _ in range(B)]
+    vector_ids = [[0] * T for _ in range(B)]
     type_index = [[0] * T for _ in range(B)]
     for b, sent in enumerate(sentences):
-        wrow, trow = word_ids[b], type_index[b]
+        wrow, vrow, trow = word_ids[b], vector_ids[b], type_index[b]
         for t, w in enumerate(sent):
             k = types.get(w)
             if k is None:
                 k = types[w] = len(types) + 1
             trow[t] = k
-            wrow[t] = vocab.word_id(w)
+            wrow[t], vrow[t] = vocab.word_ids(w)
     rows = [vocab.char_row(w) for w in types]
     L = max((len(r) for r in rows), default=1)
     char_ids = torch.tensor([[0] * L] + [r + [0] * (L - len(r)) for r in rows], dtype=torch.long)
     shapes = torch.tensor([0] + [word_shape(w) for w in types], dtype=torch.long)
     return WordBatch(torch.tensor(word_ids, dtype=torch.long).view(B, T),
                      torch.tensor(type_index, dtype=torch.long).view(B, T), char_ids, shapes,
-                     torch.tensor([len(s) for s in sentences], dtype=torch.long))
+                     torch.tensor([len(s) for s in sentences], dtype=torch.long),
+                     torch.tensor(vector_ids, dtype=torch.long).view(B, T) if vocab.vector_words is not None else None)
 
 
 def length_batches(lengths: Sequence[int], batch_size: int, shuffle: bool = False,

@@ -6,20 +6,26 @@ A token's vector is the concatenation of
   training so the ``<unk>`` vector learns to stand for unseen words),
 - a character-level encoding of the word as written (CNN or BiLSTM), which carries
   prefixes, suffixes and capitalisation to words never seen in training,
-- a small word-shape embedding (lower / Title / UPPER / digits / punctuation ...).
+- a small word-shape embedding (lower / Title / UPPER / digits / punctuation ...),
+- optionally a *frozen* pretrained word vector (:mod:`corpora.wordvectors`) for every word the
+  vector table knows, far beyond the training words. Frozen, so an unseen word's vector stays in
+  the same space as the vectors the network was trained with.
 
 Characters are encoded once per distinct word in the batch (:class:`corpora.batch.WordBatch`).
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
 from torch import nn
 
 from .batch import SHAPES, WordBatch
 from .vocab import Vocab
+
+if TYPE_CHECKING:
+    from .wordvectors import WordVectors
 
 
 @dataclass
@@ -31,6 +37,7 @@ class EmbeddingConfig:
     char_kernel: int = 3           # CNN window, in characters
     shape_dim: int = 8
     word_dropout: float = 0.5      # alpha: a word seen c times becomes <unk> with prob alpha/(alpha+c)
+    vector_dim: int = 0            # size of the frozen pretrained word vectors; 0 = none (set by training)
 
     def __post_init__(self) -> None:
         if self.char_encoder not in ("cnn", "lstm", "none"):
@@ -38,6 +45,8 @@ class EmbeddingConfig:
         for name in ("word_dim", "char_dim", "char_out", "char_kernel"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.vector_dim < 0:
+            raise ValueError(f"vector_dim must be >= 0, got {self.vector_dim}")
         if self.word_dropout < 0:
             raise ValueError(f"word_dropout must be >= 0, got {self.word_dropout}")
 
@@ -111,6 +120,14 @@ class TokenEmbedding(nn.Module):
         self.char_encoder = {"cnn": CharCNN, "lstm": CharLSTM}[cfg.char_encoder](len(vocab.chars), cfg) \
             if cfg.char_encoder != "none" else None
         self.shapes = nn.Embedding(len(SHAPES), cfg.shape_dim, padding_idx=0)
+        if cfg.vector_dim:
+            if vocab.vector_words is None:
+                raise ValueError("the embedding config asks for pretrained vectors but the vocabulary has no "
+                                 "vector_words; build it with Vocab.build(..., vector_words=vectors.words)")
+            # float16 halves the saved model; the table is frozen, so no precision is needed for training
+            self.register_buffer("vectors", torch.zeros(len(vocab.vector_words), cfg.vector_dim,
+                                                        dtype=torch.float16))
+        self.vector_words = vocab.vector_words
         # counts decide word dropout; a buffer so it travels with the weights
         self.register_buffer("word_counts", torch.tensor(vocab.word_counts, dtype=torch.float), persistent=False)
         self.unk_id = vocab.words.unk_id
@@ -118,7 +135,23 @@ class TokenEmbedding(nn.Module):
     @property
     def output_dim(self) -> int:
         char = self.cfg.char_out if self.char_encoder is not None else 0
-        return self.cfg.word_dim + char + self.cfg.shape_dim
+        return self.cfg.word_dim + char + self.cfg.shape_dim + self.cfg.vector_dim
+
+    def load_vectors(self, vectors: "WordVectors") -> int:
+        """Fill the frozen table from ``vectors`` (row order of ``vocab.vector_words``); returns rows filled."""
+        if not self.cfg.vector_dim:
+            raise ValueError("this embedding has no vector table (vector_dim is 0)")
+        if vectors.dim != self.cfg.vector_dim:
+            raise ValueError(f"the word vectors have {vectors.dim} dimensions, the embedding expects "
+                             f"{self.cfg.vector_dim}")
+        table = torch.zeros_like(self.vectors, dtype=torch.float32)
+        filled = 0
+        for i, word in enumerate(self.vector_words.strings[2:], start=2):
+            if word in vectors:
+                table[i] = torch.from_numpy(vectors[word])
+                filled += 1
+        self.vectors.copy_(table.to(self.vectors.dtype))
+        return filled
 
     def forward(self, batch: WordBatch) -> torch.Tensor:
         ids = batch.word_ids
@@ -132,4 +165,7 @@ class TokenEmbedding(nn.Module):
             per_type.insert(0, self.char_encoder(batch.char_ids))
         types = torch.cat(per_type, dim=-1)
         types = types.masked_fill((batch.shapes == 0).unsqueeze(1), 0.0)  # padding type = zeros
-        return torch.cat([self.words(ids), types[batch.type_index]], dim=-1)
+        parts = [self.words(ids), types[batch.type_index]]
+        if self.cfg.vector_dim:
+            parts.append(self.vectors[batch.vector_ids].float())
+        return torch.cat(parts, dim=-1)

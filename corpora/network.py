@@ -10,6 +10,7 @@ from torch import nn
 
 from .io import load_network, save_network
 from .vocab import Vocab
+from .wordvectors import WordVectors
 
 
 class TrainedNetwork:
@@ -26,10 +27,16 @@ class TrainedNetwork:
         self.batch_size = self.BATCH_SIZE
 
     @classmethod
-    def new(cls, vocab: Vocab, config=None):
-        """An untrained network for ``vocab`` (default architecture unless ``config`` is given)."""
+    def new(cls, vocab: Vocab, config=None, vectors: WordVectors | None = None):
+        """An untrained network for ``vocab`` (default architecture unless ``config`` is given).
+
+        ``vectors`` fill the embedding's frozen vector table (``config`` must be sized for them,
+        see :func:`corpora.wordvectors.sized_for`; ``vocab`` built with their words)."""
         config = config or cls.CONFIG()
-        return cls(cls.MODULE(vocab, config), vocab, config)
+        net = cls(cls.MODULE(vocab, config), vocab, config)
+        if vectors is not None:
+            net.model.embedding.load_vectors(vectors)
+        return net
 
     def save(self, folder: str | Path) -> Path:
         """Write ``config.json``, ``vocab.json`` and ``model.safetensors`` into ``folder``."""

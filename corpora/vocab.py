@@ -19,7 +19,7 @@ from pathlib import Path
 from .io import write_atomic
 
 PAD, UNK, BOW, EOW = "<pad>", "<unk>", "<w>", "</w>"
-VOCAB_FORMAT = 1
+VOCAB_FORMAT = 2      # 2: optional "vector_words" (words that have a pretrained vector)
 MAX_WORD_CHARS = 24   # longer words keep their first and last 12 characters: prefix and suffix matter
 CACHE_SIZE = 200_000
 _DIGIT = re.compile(r"\d")
@@ -57,23 +57,34 @@ class Index:
 
 
 class Vocab:
-    """Words (with their training counts, for word dropout), characters and labels of one corpus."""
+    """Words (with their training counts, for word dropout), characters and labels of one corpus.
 
-    def __init__(self, words: list[str], word_counts: list[int], chars: list[str], labels: list[str]):
+    ``vector_words``, when given, lists the words of a pretrained vector table
+    (:class:`corpora.wordvectors.WordVectors`) in table order after ``<pad>`` and ``<unk>``; it is
+    a separate index because it reaches far beyond the training words.
+    """
+
+    def __init__(self, words: list[str], word_counts: list[int], chars: list[str], labels: list[str],
+                 vector_words: list[str] | None = None):
         if len(words) != len(word_counts):
             raise ValueError("words and word_counts differ in length")
         self.words = Index(words, unk=UNK)
         self.word_counts = word_counts
         self.chars = Index(chars, unk=UNK)
         self.labels = Index(labels)
+        self.vector_words = Index(vector_words, unk=UNK) if vector_words is not None else None
         # lookups repeat for the same word forms: cache them (bounded, plain dicts)
-        self._word_ids: dict[str, int] = {}
+        self._word_ids: dict[str, tuple[int, int]] = {}
         self._char_rows: dict[str, list[int]] = {}
 
     @classmethod
     def build(cls, sentences: Iterable[list[str]], label_seqs: Iterable[Iterable[str]] = (),
-              min_count: int = 1, extra_labels: Iterable[str] = ()) -> "Vocab":
-        """Count training tokens; words seen fewer than ``min_count`` times become ``<unk>``."""
+              min_count: int = 1, extra_labels: Iterable[str] = (),
+              vector_words: Iterable[str] | None = None) -> "Vocab":
+        """Count training tokens; words seen fewer than ``min_count`` times become ``<unk>``.
+
+        ``vector_words``: the (normalised) words of a pretrained vector table, in its row order.
+        """
         words, chars = Counter(), Counter()
         for sent in sentences:
             for w in sent:
@@ -88,15 +99,21 @@ class Vocab:
             word_counts=[0, 0] + [words[w] for w in kept],
             chars=[PAD, UNK, BOW, EOW] + sorted(chars),
             labels=sorted(labels),
+            vector_words=[PAD, UNK, *vector_words] if vector_words is not None else None,
         )
 
-    def word_id(self, word: str) -> int:
-        i = self._word_ids.get(word)
-        if i is None:
-            i = self.words.index(normalize(word))
+    def word_ids(self, word: str) -> tuple[int, int]:
+        """``(row in the word embedding, row in the pretrained vector table)``; the second is 0 without one."""
+        ids = self._word_ids.get(word)
+        if ids is None:
+            key = normalize(word)
+            ids = self.words.index(key), self.vector_words.index(key) if self.vector_words is not None else 0
             if len(self._word_ids) < CACHE_SIZE:
-                self._word_ids[word] = i
-        return i
+                self._word_ids[word] = ids
+        return ids
+
+    def word_id(self, word: str) -> int:
+        return self.word_ids(word)[0]
 
     def char_row(self, word: str) -> list[int]:
         """``<w>``, the word's character ids, ``</w>``; words over MAX_WORD_CHARS keep both ends."""
@@ -116,15 +133,18 @@ class Vocab:
 
     # -- persistence ---------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {"format_version": VOCAB_FORMAT, "words": self.words.strings, "word_counts": self.word_counts,
-                "chars": self.chars.strings, "labels": self.labels.strings}
+        d = {"format_version": VOCAB_FORMAT, "words": self.words.strings, "word_counts": self.word_counts,
+             "chars": self.chars.strings, "labels": self.labels.strings}
+        if self.vector_words is not None:
+            d["vector_words"] = self.vector_words.strings
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Vocab":
         if d.get("format_version", 0) > VOCAB_FORMAT:
             raise ValueError(f"vocabulary format {d.get('format_version')} is newer than this package "
                              f"understands ({VOCAB_FORMAT}); upgrade the package")
-        return cls(d["words"], d["word_counts"], d["chars"], d["labels"])
+        return cls(d["words"], d["word_counts"], d["chars"], d["labels"], d.get("vector_words"))
 
     def save(self, path: str | Path) -> None:
         write_atomic(Path(path), json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8"))
@@ -140,4 +160,5 @@ class Vocab:
             raise ValueError(f"vocabulary file {path} is corrupt or not a vocabulary: {e}") from None
 
     def __repr__(self) -> str:
-        return f"Vocab({len(self.words)} words, {len(self.chars)} chars, {len(self.labels)} labels)"
+        vectors = f", {len(self.vector_words) - 2} with vectors" if self.vector_words is not None else ""
+        return f"Vocab({len(self.words)} words{vectors}, {len(self.chars)} chars, {len(self.labels)} labels)"

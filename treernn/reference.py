@@ -21,7 +21,8 @@ def _one_word(words: WordBatch, k: int) -> WordBatch:
     """The k-th word of a (1, n) WordBatch as its own batch (its character row only)."""
     t = int(words.type_index[0, k])
     return WordBatch(words.word_ids[:, k: k + 1], torch.ones(1, 1, dtype=torch.long),
-                     words.char_ids[[0, t]], words.shapes[[0, t]], torch.ones(1, dtype=torch.long))
+                     words.char_ids[[0, t]], words.shapes[[0, t]], torch.ones(1, dtype=torch.long),
+                     words.vector_ids[:, k: k + 1] if words.vector_ids is not None else None)
 
 
 def reference_logits(model: RecursiveNet, batch: TreeBatch, per_node_io: bool = True) -> torch.Tensor:

@@ -1,0 +1,215 @@
+"""Word vectors: learned here from unlabelled NLTK text, or read from a GloVe / word2vec text file.
+
+A tagger trained on 80k tokens meets words it never saw; the character encoder guesses their
+tag from spelling, but spelling does not tell "consumer" (NN) from "consumerist" (JJ). The
+*contexts* a word occurs in do, and plenty of untagged text is on the machine already (Brown,
+CoNLL-2000, movie-review sentences). :meth:`WordVectors.learn` turns that text into vectors the
+classic count-based way (Levy, Goldberg & Dagan 2015): count each word with the words one and
+two positions to its left and right (separately, so order is kept, which is what syntax needs),
+weight the counts by positive pointwise mutual information, and keep the top singular vectors.
+It takes seconds, needs no GPU, and is deterministic.
+
+>>> vectors = WordVectors.from_corpora(["brown", "conll2000"])        # doctest: +SKIP
+>>> vectors.nearest("tuesday", 3)                                     # doctest: +SKIP
+['monday', 'friday', 'wednesday']
+
+The networks read these vectors frozen (see :class:`corpora.embedding.TokenEmbedding`), so a
+word that never occurs in the labelled data still gets a meaningful vector at test time.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from .resources import require
+from .vocab import normalize
+
+BOUNDARY, RARE = "<s>", "<rare>"
+
+
+@dataclass
+class WordVectors:
+    """Rows of ``vectors`` belong to the normalised words in ``words`` (see :func:`corpora.vocab.normalize`)."""
+
+    words: list[str]
+    vectors: np.ndarray   # (len(words), dim) float32
+
+    def __post_init__(self) -> None:
+        self.vectors = np.asarray(self.vectors, dtype=np.float32)
+        if self.vectors.ndim != 2 or self.vectors.shape[0] != len(self.words):
+            raise ValueError(f"vectors must be a (len(words), dim) matrix; got shape {self.vectors.shape} "
+                             f"for {len(self.words)} words")
+        if len(set(self.words)) != len(self.words):
+            raise ValueError("WordVectors.words holds the same word twice")
+        if not np.isfinite(self.vectors).all():
+            raise ValueError("word vectors contain NaN or inf")
+        self._rows = {w: i for i, w in enumerate(self.words)}
+
+    @property
+    def dim(self) -> int:
+        return self.vectors.shape[1]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: str) -> bool:
+        return normalize(word) in self._rows
+
+    def __getitem__(self, word: str) -> np.ndarray:
+        return self.vectors[self._rows[normalize(word)]]
+
+    def nearest(self, word: str, k: int = 10) -> list[str]:
+        """The ``k`` words whose vectors have the highest cosine with ``word``'s (a sanity check)."""
+        if word not in self:
+            raise KeyError(f"{word!r} has no vector")
+        unit = self.vectors / np.maximum(np.linalg.norm(self.vectors, axis=1, keepdims=True), 1e-8)
+        sims = unit @ unit[self._rows[normalize(word)]]
+        order = [i for i in np.argsort(-sims)[: k + 1] if self.words[i] != normalize(word)]
+        return [self.words[i] for i in order[:k]]
+
+    # -- learning from text --------------------------------------------------------------------
+    @classmethod
+    def learn(cls, sentences: Iterable[Sequence[str]], dim: int = 64, window: int = 2, min_count: int = 2,
+              contexts: int = 10_000, smoothing: float = 0.75, seed: int = 0) -> "WordVectors":
+        """PPMI-SVD vectors for every word seen at least ``min_count`` times in ``sentences``.
+
+        Context features are (offset, word) pairs for offsets ``-window..-1, 1..window``; the
+        ``contexts`` most frequent words are context words, the rest share one ``<rare>`` context,
+        and sentence edges are a ``<s>`` context. ``smoothing`` raises context counts to that power
+        before they normalise PMI, which keeps rare contexts from dominating.
+        """
+        from scipy import sparse
+        from sklearn.utils.extmath import randomized_svd
+
+        if dim < 1 or window < 1 or min_count < 1 or contexts < 1:
+            raise ValueError("dim, window, min_count and contexts must all be >= 1")
+        sentences = [[normalize(w) for w in s] for s in sentences]
+        counts = Counter(w for s in sentences for w in s)
+        words = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
+        if len(words) <= dim:
+            raise ValueError(f"only {len(words)} words occur {min_count}+ times: too little text for "
+                             f"{dim}-dimensional vectors")
+        row_of = {w: i for i, w in enumerate(words)}
+        ctx_of = {w: i for i, w in enumerate(words[:contexts])}
+        rare, edge = len(ctx_of), len(ctx_of) + 1
+        n_ctx = len(ctx_of) + 2
+
+        # one flat token stream, sentences separated by `window` boundary tokens
+        rows, ctxs = [-1] * window, [edge] * window
+        for s in sentences:
+            rows += [row_of.get(w, -1) for w in s] + [-1] * window
+            ctxs += [ctx_of.get(w, rare) for w in s] + [edge] * window
+        rows, ctxs = np.array(rows), np.array(ctxs)
+        offsets = [o for o in range(-window, window + 1) if o]
+        r_all, c_all = [], []
+        for k, off in enumerate(offsets):
+            at = np.arange(window, len(rows) - window)
+            at = at[rows[at] >= 0]
+            r_all.append(rows[at])
+            c_all.append(k * n_ctx + ctxs[at + off])
+        r, c = np.concatenate(r_all), np.concatenate(c_all)
+        counts_m = sparse.csr_matrix((np.ones(len(r), dtype=np.float64), (r, c)),
+                                     shape=(len(words), len(offsets) * n_ctx))
+        counts_m.sum_duplicates()
+
+        # positive PMI on the non-zero cells only
+        total = counts_m.sum()
+        p_word = np.asarray(counts_m.sum(axis=1)).ravel() / total
+        ctx_mass = np.asarray(counts_m.sum(axis=0)).ravel() ** smoothing
+        p_ctx = ctx_mass / ctx_mass.sum()
+        coo = counts_m.tocoo()
+        pmi = np.log(coo.data / total) - np.log(p_word[coo.row]) - np.log(p_ctx[coo.col])
+        keep = pmi > 0
+        ppmi = sparse.csr_matrix((pmi[keep], (coo.row[keep], coo.col[keep])), shape=counts_m.shape)
+
+        u, s, _ = randomized_svd(ppmi, n_components=dim, n_iter=5, random_state=seed)
+        vectors = u * np.sqrt(s)                                   # symmetric weighting of the singular values
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-8)
+        return cls(words, vectors * np.sqrt(dim))                 # unit rows scaled: about unit variance per dim
+
+    @classmethod
+    def from_corpora(cls, names: Sequence[str], extra: Iterable[Sequence[str]] = (), **options) -> "WordVectors":
+        """Learn vectors from the sentences of NLTK corpora (``"brown"``, ``"conll2000"``, ...) plus ``extra``."""
+        return cls.learn([*corpus_sentences(names), *extra], **options)
+
+    # -- files ---------------------------------------------------------------------------------
+    @classmethod
+    def load_text(cls, path: str | Path, max_words: int | None = None) -> "WordVectors":
+        """Read a GloVe or word2vec *text* file: ``word v1 v2 ...`` per line (a ``count dim`` header is skipped).
+
+        Words are normalised like the vocabulary ("The" -> "the"); when two lines normalise to the
+        same word the first wins (files list frequent words first). ``max_words`` keeps the first rows only:
+        the vectors are saved inside every model trained with them.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"word-vector file {path} does not exist")
+        words, rows, dim = [], [], None
+        seen: set[str] = set()
+        with path.open(encoding="utf-8", errors="replace") as f:
+            for n, line in enumerate(f, 1):
+                parts = line.rstrip().split(" ")
+                if n == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
+                    continue                                          # word2vec header
+                if len(parts) < 2:
+                    continue
+                if dim is None:
+                    dim = len(parts) - 1
+                if len(parts) - 1 != dim:
+                    raise ValueError(f"{path}, line {n}: {len(parts) - 1} numbers after the word, expected {dim}")
+                word = normalize(parts[0])
+                if word in seen:
+                    continue
+                try:
+                    rows.append([float(x) for x in parts[1:]])
+                except ValueError:
+                    raise ValueError(f"{path}, line {n}: not a word followed by numbers") from None
+                seen.add(word)
+                words.append(word)
+                if max_words is not None and len(words) >= max_words:
+                    break
+        if not words:
+            raise ValueError(f"{path} holds no word vectors")
+        return cls(words, np.array(rows, dtype=np.float32))
+
+
+def corpus_sentences(names: Sequence[str]) -> list[list[str]]:
+    """Token lists of whole NLTK corpora (their ``sents()``), e.g. ``["brown", "conll2000"]``."""
+    import nltk.corpus
+
+    sentences: list[list[str]] = []
+    for name in names:
+        if not name.isidentifier():
+            raise ValueError(f"{name!r} is not an NLTK corpus name")
+        require(f"corpora/{name}")
+        reader = getattr(nltk.corpus, name, None)
+        if reader is None or not hasattr(reader, "sents"):
+            raise ValueError(f"NLTK corpus {name!r} has no sentences to learn word vectors from")
+        sentences.extend(list(s) for s in reader.sents())
+    return sentences
+
+
+DEFAULT_CORPORA = ("brown", "conll2000", "sentence_polarity")
+
+
+def word_vectors_from(spec: str, extra: Iterable[Sequence[str]] = (), dim: int = 64) -> WordVectors | None:
+    """What a ``--word-vectors`` option names: ``"none"``; a GloVe/word2vec text file; or
+    comma-separated NLTK corpus names whose text (plus ``extra``, e.g. the training sentences)
+    :meth:`WordVectors.learn` turns into ``dim``-dimensional vectors."""
+    if spec.strip().lower() in ("", "none", "no", "off"):
+        return None
+    if Path(spec).is_file():
+        return WordVectors.load_text(spec)
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    if any("/" in n or "." in n for n in names):
+        raise FileNotFoundError(f"word-vector file {spec} does not exist")
+    return WordVectors.from_corpora(names, extra=extra, dim=dim)
+
+
+def sized_for(config, vectors: WordVectors | None):
+    """``config`` (a tagger's or tree net's) with its embedding's ``vector_dim`` set for ``vectors`` (0: none)."""
+    return replace(config, embedding=replace(config.embedding, vector_dim=vectors.dim if vectors is not None else 0))
