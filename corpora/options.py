@@ -9,10 +9,14 @@ from dataclasses import fields
 
 
 def add_dataclass_options(p: argparse.ArgumentParser, cls, title: str, helps: dict[str, str] | None = None,
-                          defaults: dict | None = None) -> None:
-    """One ``--flag`` per dataclass field, its help text and default shown (shared with treernn's CLI)."""
+                          defaults: dict | None = None) -> argparse._ArgumentGroup:
+    """One ``--flag`` per dataclass field, its help text and default shown (shared with treernn's CLI).
+
+    Fields named in ``helps`` get flags (a field left out there is set by the program, not the user)."""
     g = p.add_argument_group(title)
     for f in fields(cls):
+        if helps is not None and f.name not in helps:
+            continue
         default = (defaults or {}).get(f.name, f.default)
         flag = "--" + f.name.replace("_", "-")
         helptext = (helps or {}).get(f.name, "") + f" (default: {default})"
@@ -23,11 +27,12 @@ def add_dataclass_options(p: argparse.ArgumentParser, cls, title: str, helps: di
             g.add_argument(flag, type=float, default=default, help=helptext)
         else:
             g.add_argument(flag, type=type(default), default=default, help=helptext)
+    return g
 
 
 def dataclass_from_args(cls, args: argparse.Namespace):
     """Build ``cls`` from the flags :func:`add_dataclass_options` added; a clip norm of 0 means off."""
-    values = {f.name: getattr(args, f.name) for f in fields(cls)}
+    values = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
     if "clip_norm" in values:
         values["clip_norm"] = values["clip_norm"] or None
     return cls(**values)
@@ -54,6 +59,16 @@ EMB_HELP = {
     "shape_dim": "word-shape (capitalisation, digits, punctuation) embedding size",
     "word_dropout": "alpha: a training word seen c times is replaced by <unk> with probability alpha/(alpha+c)",
 }
+
+
+def add_word_vector_options(group: argparse._ArgumentGroup, default: str) -> None:
+    """``--word-vectors`` / ``--vector-dim``, read by :func:`corpora.wordvectors.word_vectors_from`."""
+    group.add_argument("--word-vectors", default=default, metavar="SPEC",
+                       help="frozen pretrained word vectors: comma-separated NLTK corpora to learn them from "
+                            "(their raw text plus the training text), a GloVe/word2vec text file, or none "
+                            "(default: %(default)s)")
+    group.add_argument("--vector-dim", dest="learned_vector_dim", type=int, default=64,
+                       help="size of word vectors learned from corpora (default: %(default)s)")
 
 
 def run_command(prog: str, args: argparse.Namespace, commands: dict[str, Callable[[argparse.Namespace], int]]) -> int:

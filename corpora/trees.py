@@ -110,6 +110,11 @@ def is_leaf(node: Tree) -> bool:
     return len(node) == 1 and isinstance(node[0], str)
 
 
+def tree_words(tree: Tree) -> list[str]:
+    """The words of a tree, left to right (``Tree.leaves()`` without its recursion)."""
+    return [n[0] for n in nodes_postorder(tree) if is_leaf(n)]
+
+
 def binarize(tree: Tree) -> Tree:
     """A copy of ``tree`` in network shape: leaves are preterminals, internal nodes have 2 children.
 

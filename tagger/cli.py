@@ -10,8 +10,10 @@ import argparse
 import sys
 
 from corpora.embedding import EmbeddingConfig
-from corpora.options import EMB_HELP, TRAIN_HELP, add_dataclass_options, dataclass_from_args, run_command
+from corpora.options import (EMB_HELP, TRAIN_HELP, add_dataclass_options, add_word_vector_options,
+                             dataclass_from_args, run_command)
 from corpora.train import TrainConfig
+from corpora.wordvectors import DEFAULT_CORPORA
 
 
 def read_tagged_file(path: str) -> list[list[tuple[str, str]]]:
@@ -73,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--hidden", type=int, default=TaggerConfig.hidden_size, help="hidden units per direction (default: %(default)s)")
     m.add_argument("--unidirectional", action="store_true", help="left-to-right only (default: bidirectional)")
     m.add_argument("--dropout", type=float, default=TaggerConfig.dropout, help="dropout rate (default: %(default)s)")
-    add_dataclass_options(p, EmbeddingConfig, "embedding layer", helps=EMB_HELP)
+    emb = add_dataclass_options(p, EmbeddingConfig, "embedding layer", helps=EMB_HELP)
+    add_word_vector_options(emb, ",".join(DEFAULT_CORPORA))
     add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP)
 
     p = sub.add_parser("evaluate", help="accuracy, OOV accuracy and a per-tag report on a split or file")
@@ -100,6 +103,8 @@ def _load_tagger(model: str | None):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from corpora.wordvectors import word_vectors_from
+
     from .model import TaggerConfig
     from .train import train_tagger
 
@@ -107,12 +112,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.max_train_sentences:
         train = train[: args.max_train_sentences]
     dev = _data(args, "dev", args.dev_file) if (args.dev_file or not args.train_file) else None
+    vectors = word_vectors_from(args.word_vectors, [[w for w, _ in s] for s in train], args.learned_vector_dim)
     emb = dataclass_from_args(EmbeddingConfig, args)
     config = TaggerConfig(embedding=emb, cell=args.cell, hidden_size=args.hidden, num_layers=args.layers,
                           bidirectional=not args.unidirectional, dropout=args.dropout)
     corpus = args.train_file or f"{args.corpus}" + (f"/{args.tagset}" if args.corpus == "treebank" else "")
     tagger, history = train_tagger(train, dev, config, dataclass_from_args(TrainConfig, args), out=args.out, min_count=args.min_count,
-                                   progress=not args.quiet, meta={"corpus": corpus})
+                                   progress=not args.quiet, meta={"corpus": corpus, "word_vectors": args.word_vectors},
+                                   word_vectors=vectors)
     best = f", best dev accuracy {100 * history.best_score:.2f}% at epoch {history.best_epoch}" if dev else ""
     print(f"saved {tagger!r} to {args.out}{best} (stopped: {history.stopped})")
     return 0

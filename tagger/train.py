@@ -18,6 +18,7 @@ from corpora.batch import encode_words, length_batches
 from corpora.tagged import Sentence
 from corpora.train import History, TrainConfig, fit, set_seed
 from corpora.vocab import Vocab
+from corpora.wordvectors import WordVectors, sized_for
 
 from .api import Tagger
 from .evaluate import evaluate
@@ -60,11 +61,12 @@ def token_loss(model: SequenceTagger, batch) -> torch.Tensor:
 def train_tagger(train: Sequence[Sentence], dev: Sequence[Sentence] | None = None,
                  config: TaggerConfig | None = None, train_config: TrainConfig | None = None,
                  out: str | Path | None = None, min_count: int = 1, progress: bool = True,
-                 meta: dict | None = None) -> tuple[Tagger, History]:
+                 meta: dict | None = None, word_vectors: WordVectors | None = None) -> tuple[Tagger, History]:
     """Build a vocabulary from ``train``, train with early stopping on ``dev`` accuracy.
 
     With ``out`` the best model so far is saved there after every improving epoch, so an
-    interrupted run still leaves a usable tagger.
+    interrupted run still leaves a usable tagger. ``word_vectors`` become a frozen part of the
+    embedding (and are saved with the model), so words never seen in ``train`` have a vector too.
     """
     train = check_tagged(train, "train")
     dev = check_tagged(dev, "dev") if dev else None
@@ -72,8 +74,8 @@ def train_tagger(train: Sequence[Sentence], dev: Sequence[Sentence] | None = Non
     train_config = train_config or TrainConfig()
     set_seed(train_config.seed)  # model initialisation is part of what the seed reproduces
     vocab = Vocab.build([[w for w, _ in s] for s in train], [[t for _, t in s] for s in train],
-                        min_count=min_count)
-    tagger = Tagger.new(vocab, config)
+                        min_count=min_count, vector_words=word_vectors.words if word_vectors else None)
+    tagger = Tagger.new(vocab, sized_for(config, word_vectors), word_vectors)
     tagger.meta = {"training": asdict(train_config), **(meta or {})}
 
     def batches(rng: random.Random):

@@ -9,6 +9,7 @@ def test_train_then_tag_and_evaluate_on_tiny_data(tmp_path, capsys):
     rc = main(["train", "--corpus", "treebank", "--max-train-sentences", "30", "--epochs", "1", "--hidden", "8",
                "--word-dim", "8", "--char-out", "8", "--out", str(out), "--quiet"])
     assert rc == 0 and (out / "config.json").exists()
+    assert '"vector_dim": 64' in (out / "config.json").read_text()   # default: vectors learned from NLTK text
     assert "best dev accuracy" in capsys.readouterr().out
     assert main(["tag", "--model", str(out), "The", "cat", "sat", "."]) == 0
     line = capsys.readouterr().out.strip()
@@ -22,7 +23,7 @@ def test_train_from_file_and_tag_stdin_tsv(tmp_path):
     data.write_text("the/DT dog/NN barks/VBZ ./.\na/DT cat/NN sleeps/VBZ ./.\n")
     out = tmp_path / "m"
     assert main(["train", "--train-file", str(data), "--epochs", "2", "--hidden", "8", "--out", str(out),
-                 "--quiet"]) == 0
+                 "--word-vectors", "none", "--quiet"]) == 0
     proc = subprocess.run([sys.executable, "-m", "tagger", "tag", "--model", str(out), "--format", "tsv"],
                           input="the dog sleeps .\na cat barks .\n", capture_output=True, text=True, check=True)
     blocks = proc.stdout.strip().split("\n\n")
@@ -42,5 +43,6 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
 def test_help_explains_every_option():
     proc = subprocess.run([sys.executable, "-m", "tagger", "train", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0
-    for flag in ("--layers", "--cell", "--unidirectional", "--clip-norm", "--patience", "--word-dropout", "--seed"):
+    for flag in ("--layers", "--cell", "--unidirectional", "--clip-norm", "--patience", "--word-dropout", "--seed",
+                 "--word-vectors", "--vector-dim"):
         assert flag in proc.stdout

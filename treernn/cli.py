@@ -10,7 +10,8 @@ import argparse
 import sys
 from corpora.embedding import EmbeddingConfig
 from corpora.train import TrainConfig
-from corpora.options import EMB_HELP, TRAIN_HELP, add_dataclass_options, dataclass_from_args, run_command
+from corpora.options import (EMB_HELP, TRAIN_HELP, add_dataclass_options, add_word_vector_options,
+                             dataclass_from_args, run_command)
 
 
 def _trees(args: argparse.Namespace, split: str):
@@ -48,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="composition: rnn (Socher 2011), rntn (tensor, Socher 2013), treelstm (Tai 2015) (default: %(default)s)")
     m.add_argument("--hidden", type=int, help="node vector size (default: per cell, rnn 100, rntn 40, treelstm 150)")
     m.add_argument("--dropout", type=float, default=TreeNetConfig.dropout, help="dropout rate (default: %(default)s)")
-    add_dataclass_options(p, EmbeddingConfig, "embedding layer", helps=EMB_HELP)
+    emb = add_dataclass_options(p, EmbeddingConfig, "embedding layer", helps=EMB_HELP)
+    add_word_vector_options(emb, "none")
     add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP,
                           defaults={"optimizer": "adagrad", "lr": 0.05, "batch_size": 25, "weight_decay": 1e-5})
 
@@ -65,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from corpora.trees import corpus_classes
+    from corpora.trees import corpus_classes, tree_words
+    from corpora.wordvectors import word_vectors_from
 
     from .model import SUGGESTED_HIDDEN, TreeNetConfig
     from .train import train_treenet
@@ -74,13 +77,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.max_train_trees:
         train = train[: args.max_train_trees]
     dev = _trees(args, "dev")
+    vectors = word_vectors_from(args.word_vectors, [tree_words(t) for t in train], args.learned_vector_dim)
     config = TreeNetConfig(embedding=dataclass_from_args(EmbeddingConfig, args), cell=args.cell,
                            hidden_size=args.hidden or SUGGESTED_HIDDEN[args.cell], dropout=args.dropout)
     select_on = args.select_on or ("root" if args.corpus == "sst" else "all")
     net, history = train_treenet(train, dev, config, dataclass_from_args(TrainConfig, args), out=args.out,
                                  init_embeddings_from=args.init_embeddings_from, select_on=select_on,
                                  min_count=args.min_count, progress=not args.quiet, meta={"corpus": args.corpus},
-                                 classes=corpus_classes(args.corpus))
+                                 classes=corpus_classes(args.corpus), word_vectors=vectors)
     print(f"saved {net!r} to {args.out}, best dev {select_on} accuracy {100 * history.best_score:.2f}% "
           f"at epoch {history.best_epoch} (stopped: {history.stopped})")
     return 0
