@@ -15,6 +15,7 @@ from .trees import (IndexedTree, TreeBatch, batch_trees, binarize, index_tree, l
                     load_trees, parse_tree)
 from .train import History, NonFiniteLoss, TrainConfig, fit, set_seed
 from .vocab import Vocab, normalize
+from .wordvectors import WordVectors
 
 __all__ = [
     "WordBatch", "check_tokens", "encode_words", "length_batches", "EmbeddingConfig", "TokenEmbedding",
@@ -22,5 +23,5 @@ __all__ = [
     "load_conll2000", "load_conll2000_triples", "load_treebank", "treebank_fileids", "split_sentences",
     "tokenize", "tokenize_text", "History", "NonFiniteLoss", "TrainConfig", "fit", "set_seed", "Vocab",
     "normalize", "IndexedTree", "TreeBatch", "batch_trees", "binarize", "index_tree", "load_ptb_trees", "load_sst",
-    "load_trees", "parse_tree",
+    "load_trees", "parse_tree", "WordVectors",
 ]

@@ -115,6 +115,27 @@ def test_embeddings_start_from_a_trained_tagger(tiny_tagger, sst_small, tmp_path
         assert torch.allclose(net.model.embedding.state_dict()[name], w, atol=1e-6), name
 
 
+def test_word_vectors_in_tree_nets_match_reference_and_round_trip(sst_small, tmp_path):
+    import numpy as np
+
+    from corpora import normalize
+    from corpora.wordvectors import WordVectors
+
+    train, dev = sst_small
+    words = sorted({normalize(w) for t in train + dev for w in t.leaves()})
+    vectors = WordVectors(words, np.random.default_rng(0).normal(size=(len(words), 5)))
+    net, _ = train_treenet(train, None, TreeNetConfig(hidden_size=8, embedding=SMALL_EMB),
+                           TrainConfig(epochs=1, batch_size=10), out=tmp_path / "m", progress=False,
+                           word_vectors=vectors)
+    assert net.config.embedding.vector_dim == 5
+    net.model.eval()
+    batch = batch_trees(net.vocab, net.index(dev[:6]))
+    assert torch.allclose(net.model(batch), reference_logits(net.model, batch), atol=1e-5)
+    assert [str(x) for x in load(tmp_path / "m").predict_batch(dev)] == [str(x) for x in net.predict_batch(dev)]
+    with pytest.raises(ValueError, match="not both"):
+        train_treenet(train, None, word_vectors=vectors, init_embeddings_from=tmp_path / "m")
+
+
 def test_ptb_phrase_labels_train(tmp_path):
     from corpora.trees import PTB_PHRASE_LABELS, load_ptb_trees
 
