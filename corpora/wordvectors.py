@@ -18,8 +18,8 @@ word that never occurs in the labelled data still gets a meaningful vector at te
 """
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,9 +27,6 @@ import numpy as np
 
 from .resources import require
 from .vocab import normalize
-
-BOUNDARY, RARE = "<s>", "<rare>"
-
 
 @dataclass
 class WordVectors:
@@ -87,34 +84,31 @@ class WordVectors:
 
         if dim < 1 or window < 1 or min_count < 1 or contexts < 1:
             raise ValueError("dim, window, min_count and contexts must all be >= 1")
-        sentences = [[normalize(w) for w in s] for s in sentences]
-        counts = Counter(w for s in sentences for w in s)
-        words = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
-        if len(words) <= dim:
-            raise ValueError(f"only {len(words)} words occur {min_count}+ times: too little text for "
+        tokens, names = _token_stream(sentences, window)
+        counts = np.bincount(tokens[tokens >= 0], minlength=len(names))
+        kept = sorted((i for i in range(len(names)) if counts[i] >= min_count), key=lambda i: (-counts[i], names[i]))
+        if len(kept) <= dim:
+            raise ValueError(f"only {len(kept)} words occur {min_count}+ times: too little text for "
                              f"{dim}-dimensional vectors")
-        row_of = {w: i for i, w in enumerate(words)}
-        ctx_of = {w: i for i, w in enumerate(words[:contexts])}
-        rare, edge = len(ctx_of), len(ctx_of) + 1
-        n_ctx = len(ctx_of) + 2
+        words = [names[i] for i in kept]
+        n_ctx = min(contexts, len(kept)) + 2
+        rare, edge = n_ctx - 2, n_ctx - 1
+        # id -> row (-1: too rare for a vector) and id -> context; the extra last slot is what the
+        # boundary id -1 indexes
+        row_of = np.full(len(names) + 1, -1, dtype=np.int32)
+        row_of[kept] = np.arange(len(kept), dtype=np.int32)
+        ctx_of = np.full(len(names) + 1, rare, dtype=np.int32)
+        ctx_of[kept[:contexts]] = np.arange(n_ctx - 2, dtype=np.int32)
+        ctx_of[-1] = edge
+        rows, ctxs = row_of[tokens], ctx_of[tokens]
 
-        # one flat token stream, sentences separated by `window` boundary tokens
-        rows, ctxs = [-1] * window, [edge] * window
-        for s in sentences:
-            rows += [row_of.get(w, -1) for w in s] + [-1] * window
-            ctxs += [ctx_of.get(w, rare) for w in s] + [edge] * window
-        rows, ctxs = np.array(rows), np.array(ctxs)
         offsets = [o for o in range(-window, window + 1) if o]
-        r_all, c_all = [], []
-        for k, off in enumerate(offsets):
-            at = np.arange(window, len(rows) - window)
-            at = at[rows[at] >= 0]
-            r_all.append(rows[at])
-            c_all.append(k * n_ctx + ctxs[at + off])
-        r, c = np.concatenate(r_all), np.concatenate(c_all)
-        counts_m = sparse.csr_matrix((np.ones(len(r), dtype=np.float64), (r, c)),
-                                     shape=(len(words), len(offsets) * n_ctx))
-        counts_m.sum_duplicates()
+        at = np.flatnonzero(rows >= 0)           # never within `window` of the stream's ends
+        r = np.tile(rows[at], len(offsets))
+        c = np.concatenate([k * n_ctx + ctxs[at + off] for k, off in enumerate(offsets)])
+        counts_m = sparse.coo_matrix((np.ones(len(r), dtype=np.float32), (r, c)),
+                                     shape=(len(words), len(offsets) * n_ctx)).tocsr()   # sums repeats
+        del r, c
 
         # positive PMI on the non-zero cells only
         total = counts_m.sum()
@@ -134,7 +128,7 @@ class WordVectors:
     @classmethod
     def from_corpora(cls, names: Sequence[str], extra: Iterable[Sequence[str]] = (), **options) -> "WordVectors":
         """Learn vectors from the sentences of NLTK corpora (``"brown"``, ``"conll2000"``, ...) plus ``extra``."""
-        return cls.learn([*corpus_sentences(names), *extra], **options)
+        return cls.learn(chain(corpus_sentences(names), extra), **options)
 
     # -- files ---------------------------------------------------------------------------------
     @classmethod
@@ -177,11 +171,13 @@ class WordVectors:
         return cls(words, np.array(rows, dtype=np.float32))
 
 
-def corpus_sentences(names: Sequence[str]) -> list[list[str]]:
-    """Token lists of whole NLTK corpora (their ``sents()``), e.g. ``["brown", "conll2000"]``."""
+def corpus_sentences(names: Sequence[str]) -> Iterator[list[str]]:
+    """Token lists of whole NLTK corpora (their ``sents()``), e.g. ``["brown", "conll2000"]``, read lazily.
+
+    All names are checked before the first sentence is read, so a missing corpus fails at once."""
     import nltk.corpus
 
-    sentences: list[list[str]] = []
+    readers = []
     for name in names:
         if not name.isidentifier():
             raise ValueError(f"{name!r} is not an NLTK corpus name")
@@ -189,8 +185,38 @@ def corpus_sentences(names: Sequence[str]) -> list[list[str]]:
         reader = getattr(nltk.corpus, name, None)
         if reader is None or not hasattr(reader, "sents"):
             raise ValueError(f"NLTK corpus {name!r} has no sentences to learn word vectors from")
-        sentences.extend(list(s) for s in reader.sents())
-    return sentences
+        readers.append(reader)
+    return (s for reader in readers for s in reader.sents())
+
+
+def _token_stream(sentences: Iterable[Sequence[str]], window: int) -> tuple[np.ndarray, list[str]]:
+    """All tokens as ids of their normalised forms (``names``), one flat int32 array in which
+    sentences are separated by ``window`` ids of -1, so no window reaches across a sentence edge.
+    One pass and a few bytes a token: Brown alone is 1.2 M tokens."""
+    names: list[str] = []
+    id_of: dict[str, int] = {}       # normalised form -> id
+    raw: dict[str, int] = {}         # form as written -> id (saves normalising repeats)
+
+    def ids():
+        yield from (-1,) * window
+        for n, sent in enumerate(sentences):
+            if isinstance(sent, str):
+                raise TypeError(f"sentence {n} is a str; word vectors learn from lists of tokens")
+            for w in sent:
+                i = raw.get(w) if isinstance(w, str) else None
+                if i is None:
+                    if not isinstance(w, str):
+                        raise TypeError(f"sentence {n} holds a {type(w).__name__} ({w!r}), not a str token")
+                    key = normalize(w)
+                    i = id_of.get(key)
+                    if i is None:
+                        i = id_of[key] = len(names)
+                        names.append(key)
+                    raw[w] = i
+                yield i
+            yield from (-1,) * window
+
+    return np.fromiter(ids(), dtype=np.int32), names
 
 
 DEFAULT_CORPORA = ("brown", "conll2000", "sentence_polarity")

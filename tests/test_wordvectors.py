@@ -56,6 +56,10 @@ def test_word_vector_specs(tmp_path):
         word_vectors_from(str(tmp_path / "glove.txt"))
     with pytest.raises(corpora.ResourceNotFound, match="nltk.downloader no_such_corpus"):
         word_vectors_from("no_such_corpus")
+    with pytest.raises(TypeError, match="sentence 1 holds a int"):
+        WordVectors.learn([["a", "b"], ["c", 7]])
+    with pytest.raises(ValueError, match="too little text"):
+        WordVectors.learn([["a", "b", "a", "b"]], dim=8)
     with pytest.raises(ValueError, match="NaN"):
         WordVectors(["a"], np.array([[np.nan]]))
 
