@@ -153,7 +153,9 @@ def test_cli_train_evaluate_predict(tmp_path, capsys):
 
     out = tmp_path / "m"
     assert main(["train", "--corpus", "sst", "--max-train-trees", "40", "--epochs", "1", "--hidden", "8",
-                 "--word-dim", "8", "--out", str(out), "--quiet"]) == 0
+                 "--word-dim", "8", "--word-vectors", "sentence_polarity", "--vector-dim", "8", "--out", str(out),
+                 "--quiet"]) == 0
+    assert load(out).config.embedding.vector_dim == 8
     assert main(["evaluate", "--model", str(out), "--split", "dev"]) == 0
     assert "binary root" in capsys.readouterr().out
     assert main(["predict", "--model", str(out), "--probs", "(2 (2 a) (3 (3 good) (2 film)))"]) == 0
