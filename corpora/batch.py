@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 
@@ -18,6 +19,7 @@ from .vocab import Vocab
 SHAPES = ("<pad>", "lower", "Title", "UPPER", "mIxed", "digits", "has-digit", "punct", "other")
 
 
+@lru_cache(maxsize=200_000)  # the same word forms recur in every batch
 def word_shape(word: str) -> int:
     if word.isdigit():
         return 5
@@ -73,25 +75,24 @@ def encode_words(vocab: Vocab, sentences: Sequence[Sequence[str]]) -> WordBatch:
     B = len(sentences)
     T = max((len(s) for s in sentences), default=0)
     types: dict[str, int] = {}
-    word_ids = [[0] * T for _ in range(B)]
-    vector_ids = [[0] * T for _ in range(B)]
     type_index = [[0] * T for _ in range(B)]
     for b, sent in enumerate(sentences):
-        wrow, vrow, trow = word_ids[b], vector_ids[b], type_index[b]
+        trow = type_index[b]
         for t, w in enumerate(sent):
             k = types.get(w)
             if k is None:
                 k = types[w] = len(types) + 1
             trow[t] = k
-            wrow[t], vrow[t] = vocab.word_ids(w)
+    type_index = torch.tensor(type_index, dtype=torch.long).view(B, T)
+    # everything else is looked up once per type, then spread to tokens by type_index
+    ids = torch.tensor([(0, 0)] + [vocab.word_ids(w) for w in types], dtype=torch.long)   # row 0: padding
     rows = [vocab.char_row(w) for w in types]
     L = max((len(r) for r in rows), default=1)
     char_ids = torch.tensor([[0] * L] + [r + [0] * (L - len(r)) for r in rows], dtype=torch.long)
     shapes = torch.tensor([0] + [word_shape(w) for w in types], dtype=torch.long)
-    return WordBatch(torch.tensor(word_ids, dtype=torch.long).view(B, T),
-                     torch.tensor(type_index, dtype=torch.long).view(B, T), char_ids, shapes,
+    return WordBatch(ids[:, 0][type_index], type_index, char_ids, shapes,
                      torch.tensor([len(s) for s in sentences], dtype=torch.long),
-                     torch.tensor(vector_ids, dtype=torch.long).view(B, T) if vocab.vector_words is not None else None)
+                     ids[:, 1][type_index] if vocab.vector_words is not None else None)
 
 
 def length_batches(lengths: Sequence[int], batch_size: int, shuffle: bool = False,
