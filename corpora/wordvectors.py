@@ -19,8 +19,8 @@ word that never occurs in the labelled data still gets a meaningful vector at te
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain
 from dataclasses import dataclass, replace
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -28,20 +28,25 @@ import numpy as np
 from .resources import require
 from .vocab import normalize
 
+
 @dataclass
 class WordVectors:
-    """Rows of ``vectors`` belong to the normalised words in ``words`` (see :func:`corpora.vocab.normalize`)."""
+    """Row ``i`` of ``vectors`` belongs to ``words[i]``; words are kept normalised (see
+    :func:`corpora.vocab.normalize`), so lookups ignore case and digits as the vocabulary does."""
 
     words: list[str]
     vectors: np.ndarray   # (len(words), dim) float32
 
     def __post_init__(self) -> None:
+        if any(not isinstance(w, str) for w in self.words):
+            raise TypeError("WordVectors.words must all be str")
+        self.words = [normalize(w) for w in self.words]
         self.vectors = np.asarray(self.vectors, dtype=np.float32)
         if self.vectors.ndim != 2 or self.vectors.shape[0] != len(self.words):
             raise ValueError(f"vectors must be a (len(words), dim) matrix; got shape {self.vectors.shape} "
                              f"for {len(self.words)} words")
         if len(set(self.words)) != len(self.words):
-            raise ValueError("WordVectors.words holds the same word twice")
+            raise ValueError("WordVectors.words holds the same (normalised) word twice")
         if not np.isfinite(self.vectors).all():
             raise ValueError("word vectors contain NaN or inf")
         self._rows = {w: i for i, w in enumerate(self.words)}
