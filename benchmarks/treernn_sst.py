@@ -6,7 +6,9 @@
 
 SST: train on train.txt, select on dev root accuracy, report on test.txt with Socher's protocol
 (fine-grained accuracy at all nodes and at the root; binary root accuracy over non-neutral trees).
-No pretrained word vectors. Published numbers (Socher et al. 2013; Tai et al. 2015) are printed beside.
+No pretrained word vectors by default (as Socher et al. 2013); ``--word-vectors brown,conll2000,sentence_polarity``
+gives every cell frozen vectors learned from that unlabelled NLTK text plus the SST training sentences.
+Published numbers (Socher et al. 2013; Tai et al. 2015, with GloVe vectors) are printed beside.
 PTB: phrase label of every labelled node of the cleaned, binarised test trees, next to a
 majority-class baseline and logistic regression on bag-of-children features.
 """
@@ -18,7 +20,8 @@ from collections import Counter
 from dataclasses import replace
 
 from corpora import EmbeddingConfig, TrainConfig
-from corpora.trees import NO_LABEL, PTB_PHRASE_LABELS, is_leaf, load_ptb_trees, load_sst, nodes_postorder
+from corpora.trees import NO_LABEL, PTB_PHRASE_LABELS, is_leaf, load_ptb_trees, load_sst, nodes_postorder, tree_words
+from corpora.wordvectors import word_vectors_from
 from treernn import TreeNetConfig, train_treenet
 from treernn.model import SUGGESTED_HIDDEN as HIDDEN
 
@@ -39,16 +42,18 @@ def sst(args: argparse.Namespace) -> None:
     train, dev, test = load_sst("train"), load_sst("dev"), load_sst("test")
     if args.quick:
         train, dev = train[:500], dev[:200]
+    vectors = word_vectors_from(args.word_vectors, [tree_words(t) for t in train])
     rows = []
     for cell in args.cells:
         cfg = TreeNetConfig(cell=cell, hidden_size=HIDDEN[cell], dropout=0.5, embedding=EmbeddingConfig(word_dim=100))
         t0 = time.perf_counter()
         net, hist = train_treenet(train, dev, cfg, train_config(args), progress=not args.no_progress,
-                                  classes=["0", "1", "2", "3", "4"])
+                                  classes=["0", "1", "2", "3", "4"], word_vectors=vectors)
         secs = time.perf_counter() - t0
         s = net.evaluate(test)
         rows.append((cell, s, hist, secs))
-    print(f"\nSST test ({len(test)} trees), no pretrained vectors" + ("  [--quick]" if args.quick else ""))
+    source = f"word vectors from {args.word_vectors}" if vectors else "no pretrained vectors"
+    print(f"\nSST test ({len(test)} trees), {source}" + ("  [--quick]" if args.quick else ""))
     print(f"{'model':<32}{'fine all':>9}{'fine root':>10}{'binary root':>12}{'epochs':>8}{'s/epoch':>9}"
           f"{'best dev root':>15}")
     for cell, s, hist, secs in rows:
@@ -117,6 +122,8 @@ def main() -> None:
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--skip-ptb", action="store_true")
     p.add_argument("--skip-sst", action="store_true")
+    p.add_argument("--word-vectors", default="none", help="SST only: frozen word vectors, as treernn train "
+                   "--word-vectors (NLTK corpora to learn them from, a GloVe text file, or none; default: none)")
     args = p.parse_args()
     if not args.skip_sst:
         sst(args)

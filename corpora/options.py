@@ -61,9 +61,11 @@ EMB_HELP = {
 }
 
 
-def add_word_vector_options(group: argparse._ArgumentGroup, default: str) -> None:
+def add_word_vector_options(group: argparse._ArgumentGroup) -> None:
     """``--word-vectors`` / ``--vector-dim``, read by :func:`corpora.wordvectors.word_vectors_from`."""
-    group.add_argument("--word-vectors", default=default, metavar="SPEC",
+    from .wordvectors import DEFAULT_CORPORA
+
+    group.add_argument("--word-vectors", default=",".join(DEFAULT_CORPORA), metavar="SPEC",
                        help="frozen pretrained word vectors: comma-separated NLTK corpora to learn them from "
                             "(their raw text plus the training text), a GloVe/word2vec text file, or none "
                             "(default: %(default)s)")

@@ -13,7 +13,6 @@ from corpora.embedding import EmbeddingConfig
 from corpora.options import (EMB_HELP, TRAIN_HELP, add_dataclass_options, add_word_vector_options,
                              dataclass_from_args, run_command)
 from corpora.train import TrainConfig
-from corpora.wordvectors import DEFAULT_CORPORA
 
 
 def read_tagged_file(path: str) -> list[list[tuple[str, str]]]:
@@ -76,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--unidirectional", action="store_true", help="left-to-right only (default: bidirectional)")
     m.add_argument("--dropout", type=float, default=TaggerConfig.dropout, help="dropout rate (default: %(default)s)")
     emb = add_dataclass_options(p, EmbeddingConfig, "embedding layer", helps=EMB_HELP)
-    add_word_vector_options(emb, ",".join(DEFAULT_CORPORA))
+    add_word_vector_options(emb)
     add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP)
 
     p = sub.add_parser("evaluate", help="accuracy, OOV accuracy and a per-tag report on a split or file")

@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--select-on", choices=["root", "all"], help="dev accuracy used for early stopping "
                    "(default: root for sst, all for ptb)")
     p.add_argument("--init-embeddings-from", metavar="TAGGER_DIR",
-                   help="start from a trained tagger's embedding layer and vocabulary")
+                   help="start from a trained tagger's embedding layer and vocabulary (its word vectors "
+                        "included; --word-vectors is then not used)")
     p.add_argument("--min-count", type=int, default=1, help="words seen fewer times in training become <unk> (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     m = p.add_argument_group("network")
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--hidden", type=int, help="node vector size (default: per cell, rnn 100, rntn 40, treelstm 150)")
     m.add_argument("--dropout", type=float, default=TreeNetConfig.dropout, help="dropout rate (default: %(default)s)")
     emb = add_dataclass_options(p, EmbeddingConfig, "embedding layer", helps=EMB_HELP)
-    add_word_vector_options(emb, "none")
+    add_word_vector_options(emb)
     add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP,
                           defaults={"optimizer": "adagrad", "lr": 0.05, "batch_size": 25, "weight_decay": 1e-5})
 
@@ -77,7 +78,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.max_train_trees:
         train = train[: args.max_train_trees]
     dev = _trees(args, "dev")
-    vectors = word_vectors_from(args.word_vectors, [tree_words(t) for t in train], args.learned_vector_dim)
+    vectors = None if args.init_embeddings_from else \
+        word_vectors_from(args.word_vectors, [tree_words(t) for t in train], args.learned_vector_dim)
     config = TreeNetConfig(embedding=dataclass_from_args(EmbeddingConfig, args), cell=args.cell,
                            hidden_size=args.hidden or SUGGESTED_HIDDEN[args.cell], dropout=args.dropout)
     select_on = args.select_on or ("root" if args.corpus == "sst" else "all")
