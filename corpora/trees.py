@@ -264,13 +264,16 @@ class IndexedTree:
 
 
 def index_tree(tree: Tree | str, labels: Vocab | None = None, check_labels: bool = True) -> IndexedTree:
-    """Binarise ``tree`` and turn it into arrays, once.
+    """Binarise ``tree`` (unless it is binary already) and turn it into arrays, once.
 
     With ``labels`` (a vocabulary's label index) node labels become class ids; a label that is
     not a class raises ``ValueError`` (``check_labels``) or is ignored; ``_`` is always ignored.
     """
-    tree = binarize(as_tree(tree))
+    tree = as_tree(tree)
     nodes = nodes_postorder(tree)
+    if not all(is_leaf(n) or (len(n) == 2 and all(isinstance(c, Tree) for c in n)) for n in nodes):
+        tree = binarize(tree)      # trees already in network shape (SST, binarised) are used as they are
+        nodes = nodes_postorder(tree)
     ids = {id(n): i for i, n in enumerate(nodes)}
     n = len(nodes)
     left, right = np.full(n, -1, np.int64), np.full(n, -1, np.int64)

@@ -83,6 +83,16 @@ def test_index_and_batch_levels():
     assert index_tree("(7 (2 a) (2 film))", vocab, check_labels=False).labels[-1] == IGNORE
 
 
+def test_index_binarises_only_trees_that_need_it():
+    binary = parse_tree("(3 (2 a) (4 (4 good) (2 film)))")
+    assert index_tree(binary).tree is binary                  # used as it is, not copied
+    nary = parse_tree("(S (NP the old man) (VP (V boats)))")
+    before = str(nary)
+    indexed = index_tree(nary)
+    assert str(indexed.tree) == str(binarize(nary)) and str(nary) == before   # input left unchanged
+    assert indexed.words == ["the", "old", "man", "boats"] and len(indexed) == 7
+
+
 def test_deep_tree_no_recursion_limit():
     depth = 2000
     text = "(1 " * depth + "w" + " (2 x))" * depth
