@@ -1,6 +1,7 @@
 """Does bidirectionality help? Does depth? Which cell? POS tagging on the treebank split.
 
-Same embedding layer, hidden size, optimiser and epoch budget for every row; each row changes
+Same embedding layer (word vectors learned once from unlabelled NLTK text, as ``tagger train``
+does by default), hidden size, optimiser and epoch budget for every row; each row changes
 one thing from the 2-layer BiLSTM. Selection on dev, accuracy on test (shared/README split).
 
     python benchmarks/pos_architectures.py            # table + benchmarks/out/pos_architectures.png
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import corpora
 from corpora import TrainConfig
+from corpora.wordvectors import DEFAULT_CORPORA, word_vectors_from
 from tagger import TaggerConfig, evaluate, train_tagger
 
 VARIANTS = [  # (name, changes to the default TaggerConfig)
@@ -31,6 +33,8 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--epochs", type=int, default=12, help="epoch budget for every variant")
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--word-vectors", default=",".join(DEFAULT_CORPORA),
+                   help="as tagger train --word-vectors (default: %(default)s)")
     p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
     args = p.parse_args(argv)
     import matplotlib
@@ -43,19 +47,21 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         train, dev, test, epochs = train[:200], dev[:50], test[:50], 1
     known = {w for s in train for w, _ in s}
+    vectors = word_vectors_from(args.word_vectors, [[w for w, _ in s] for s in train])
     base = TaggerConfig()
     rows = []
     for name, change in VARIANTS:
         cfg = replace(base, **change)
         t0 = time.perf_counter()
-        tagger, hist = train_tagger(train, dev, cfg, TrainConfig(epochs=epochs, patience=epochs), progress=False)
+        tagger, hist = train_tagger(train, dev, cfg, TrainConfig(epochs=epochs, patience=epochs), progress=False,
+                                    word_vectors=vectors)
         secs = time.perf_counter() - t0
         result = evaluate(tagger.tag_sents, test, lambda w: w in known)
         params = sum(p.numel() for p in tagger.model.rnn.parameters())
         rows.append((name, result.accuracy, result.oov_accuracy, hist.best_score, secs, params))
         print(f"  done: {name} ({secs:.0f}s)", flush=True)
-    print(f"\nPOS, treebank test split ({result.tokens} tokens), {epochs} epochs each, hidden {base.hidden_size}"
-          + ("  [--quick]" if args.quick else ""))
+    print(f"\nPOS, treebank test split ({result.tokens} tokens), {epochs} epochs each, hidden {base.hidden_size}, "
+          f"word vectors: {args.word_vectors}" + ("  [--quick]" if args.quick else ""))
     print(f"{'variant':<24}{'test acc':>9}{'OOV acc':>9}{'dev acc':>9}{'train s':>9}{'RNN params':>12}")
     for name, acc, oov, dev_acc, secs, params in rows:
         print(f"{name:<24}{100 * acc:>8.2f}%{100 * oov:>8.2f}%{100 * dev_acc:>8.2f}%{secs:>9.0f}{params:>12,}")
