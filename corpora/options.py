@@ -67,7 +67,8 @@ def add_word_vector_options(group: argparse._ArgumentGroup) -> None:
 
     group.add_argument("--word-vectors", default=",".join(DEFAULT_CORPORA), metavar="SPEC",
                        help="frozen pretrained word vectors: comma-separated NLTK corpora to learn them from "
-                            "(their raw text plus the training text), a GloVe/word2vec text file, or none "
+                            "(their raw text plus the training text), a GloVe/word2vec text file (its first "
+                            "100,000 words), or none "
                             "(default: %(default)s)")
     group.add_argument("--vector-dim", dest="learned_vector_dim", type=int, default=64, metavar="N",
                        help="size of word vectors learned from corpora (default: %(default)s)")

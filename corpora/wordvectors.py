@@ -225,16 +225,18 @@ def _token_stream(sentences: Iterable[Sequence[str]], window: int) -> tuple[np.n
 
 
 DEFAULT_CORPORA = ("brown", "conll2000", "sentence_polarity")
+MAX_FILE_WORDS = 100_000   # the table is saved in every model: GloVe's 400k words would add 80 MB
 
 
 def word_vectors_from(spec: str, extra: Iterable[Sequence[str]] = (), dim: int = 64) -> WordVectors | None:
-    """What a ``--word-vectors`` option names: ``"none"``; a GloVe/word2vec text file; or
+    """What a ``--word-vectors`` option names: ``"none"``; a GloVe/word2vec text file (its first
+    MAX_FILE_WORDS words, which such files list most frequent first); or
     comma-separated NLTK corpus names whose text (plus ``extra``, e.g. the training sentences)
     :meth:`WordVectors.learn` turns into ``dim``-dimensional vectors."""
     if spec.strip().lower() in ("", "none", "no", "off"):
         return None
     if Path(spec).is_file():
-        return WordVectors.load_text(spec)
+        return WordVectors.load_text(spec, max_words=MAX_FILE_WORDS)
     names = [n.strip() for n in spec.split(",") if n.strip()]
     if any("/" in n or "." in n for n in names):
         raise FileNotFoundError(f"word-vector file {spec} does not exist")

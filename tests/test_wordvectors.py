@@ -52,6 +52,9 @@ def test_read_glove_and_word2vec_text(tmp_path):
 
 def test_word_vector_specs(tmp_path):
     assert word_vectors_from("none") is None
+    glove = tmp_path / "glove.small.txt"
+    glove.write_text("the 1 0 0\ncat 0 1 0\n")
+    assert word_vectors_from(str(glove)).words == ["the", "cat"]
     with pytest.raises(FileNotFoundError, match="glove.txt"):
         word_vectors_from(str(tmp_path / "glove.txt"))
     with pytest.raises(corpora.ResourceNotFound, match="nltk.downloader no_such_corpus"):
