@@ -20,7 +20,8 @@ from collections import Counter
 from dataclasses import replace
 
 from corpora import EmbeddingConfig, TrainConfig
-from corpora.trees import NO_LABEL, PTB_PHRASE_LABELS, is_leaf, load_ptb_trees, load_sst, nodes_postorder, tree_words
+from corpora.trees import (NO_LABEL, PTB_PHRASE_LABELS, SST_CLASSES, is_leaf, load_ptb_trees, load_sst,
+                           nodes_postorder, tree_words)
 from corpora.wordvectors import word_vectors_from
 from treernn import TreeNetConfig, train_treenet
 from treernn.model import SUGGESTED_HIDDEN as HIDDEN
@@ -48,7 +49,7 @@ def sst(args: argparse.Namespace) -> None:
         cfg = TreeNetConfig(cell=cell, hidden_size=HIDDEN[cell], dropout=0.5, embedding=EmbeddingConfig(word_dim=100))
         t0 = time.perf_counter()
         net, hist = train_treenet(train, dev, cfg, train_config(args), progress=not args.no_progress,
-                                  classes=["0", "1", "2", "3", "4"], word_vectors=vectors)
+                                  classes=SST_CLASSES, word_vectors=vectors)
         secs = time.perf_counter() - t0
         s = net.evaluate(test)
         rows.append((cell, s, hist, secs))

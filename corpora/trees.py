@@ -182,6 +182,8 @@ def load_sst(split: str = "train", directory: str | Path | None = None) -> list[
     return trees
 
 
+SST_CLASSES = ["0", "1", "2", "3", "4"]   # very negative .. very positive
+
 # the phrase categories of the Penn Treebank bracketing guidelines: the classes of a PTB tree network
 PTB_PHRASE_LABELS = ["ADJP", "ADVP", "CONJP", "FRAG", "INTJ", "LST", "NAC", "NP", "NX", "PP", "PRN", "PRT", "QP",
                      "RRC", "S", "SBAR", "SBARQ", "SINV", "SQ", "UCP", "VP", "WHADJP", "WHADVP", "WHNP", "WHPP", "X"]
@@ -238,7 +240,7 @@ def load_trees(name: str, split: str = "train", directory: str | Path | None = N
 
 def corpus_classes(name: str) -> list[str] | None:
     """The fixed class list of a tree corpus (None: take the classes found in the training trees)."""
-    return {"sst": ["0", "1", "2", "3", "4"], "ptb": PTB_PHRASE_LABELS}.get(name)
+    return {"sst": SST_CLASSES, "ptb": PTB_PHRASE_LABELS}.get(name)
 
 
 def tree_labels(trees: Sequence[Tree]) -> list[str]:
@@ -292,14 +294,10 @@ def index_tree(tree: Tree | str, labels: Vocab | None = None, check_labels: bool
             if str(lab) in labels.labels:
                 label_ids[i] = labels.labels.index(str(lab))
             elif check_labels:
-                where = "the root" if i == n - 1 else f"node {i} (post-order) over {' '.join(_leaf_words(node))!r}"
+                where = "the root" if i == n - 1 else f"node {i} (post-order) over {' '.join(tree_words(node)[:8])!r}"
                 raise ValueError(f"label {lab!r} at {where} is not one of the model's classes "
                                  f"{labels.labels.strings}")
     return IndexedTree(words, np.array(leaves, np.int64), left, right, height, label_ids, tree)
-
-
-def _leaf_words(node: Tree, limit: int = 8) -> list[str]:
-    return [n[0] for n in nodes_postorder(node) if is_leaf(n)][:limit]
 
 
 @dataclass

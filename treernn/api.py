@@ -18,11 +18,9 @@ import torch
 from nltk import Tree
 
 from corpora.network import TrainedNetwork
-from corpora.trees import IGNORE, IndexedTree, batch_trees, index_tree, is_leaf, nodes_postorder
+from corpora.trees import IGNORE, SST_CLASSES, IndexedTree, batch_trees, index_tree, is_leaf, nodes_postorder
 
 from .model import RecursiveNet, TreeNetConfig
-
-SENTIMENT = ["0", "1", "2", "3", "4"]
 
 
 @dataclass
@@ -107,7 +105,7 @@ class TreeNet(TrainedNetwork):
         """:meth:`evaluate` on trees already turned into arrays (as training does for dev, once)."""
         probs = self.probabilities(indexed)
         right = total = root_right = roots = bin_right = bin_total = 0
-        sentiment = self.classes == SENTIMENT
+        sentiment = self.classes == SST_CLASSES
         for t, p in zip(indexed, probs):
             gold, pred = t.labels, p.argmax(1)
             mask = gold != IGNORE
