@@ -63,14 +63,13 @@ EMB_HELP = {
 
 def add_word_vector_options(group: argparse._ArgumentGroup) -> None:
     """``--word-vectors`` / ``--vector-dim``, read by :func:`corpora.wordvectors.word_vectors_from`."""
-    from .wordvectors import DEFAULT_CORPORA
+    from .wordvectors import DEFAULT_CORPORA, MAX_FILE_WORDS, VECTOR_DIM
 
     group.add_argument("--word-vectors", default=",".join(DEFAULT_CORPORA), metavar="SPEC",
                        help="frozen pretrained word vectors: comma-separated NLTK corpora to learn them from "
                             "(their raw text plus the training text), a GloVe/word2vec text file (its first "
-                            "100,000 words), or none "
-                            "(default: %(default)s)")
-    group.add_argument("--vector-dim", dest="learned_vector_dim", type=int, default=64, metavar="N",
+                            f"{MAX_FILE_WORDS:,} words), or none (default: %(default)s)")
+    group.add_argument("--vector-dim", dest="learned_vector_dim", type=int, default=VECTOR_DIM, metavar="N",
                        help="size of word vectors learned from corpora (default: %(default)s)")
 
 

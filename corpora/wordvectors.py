@@ -28,6 +28,10 @@ import numpy as np
 from .resources import require
 from .vocab import normalize
 
+DEFAULT_CORPORA = ("brown", "conll2000", "sentence_polarity")
+VECTOR_DIM = 64            # size of learned vectors: 35k words x 64 x float16 = 4.5 MB in a saved model
+MAX_FILE_WORDS = 100_000   # the table is saved in every model: GloVe's 400k words would add 80 MB
+
 
 @dataclass
 class WordVectors:
@@ -66,16 +70,17 @@ class WordVectors:
 
     def nearest(self, word: str, k: int = 10) -> list[str]:
         """The ``k`` words whose vectors have the highest cosine with ``word``'s (a sanity check)."""
-        if word not in self:
+        row = self._rows.get(normalize(word))
+        if row is None:
             raise KeyError(f"{word!r} has no vector")
         unit = self.vectors / np.maximum(np.linalg.norm(self.vectors, axis=1, keepdims=True), 1e-8)
-        sims = unit @ unit[self._rows[normalize(word)]]
-        order = [i for i in np.argsort(-sims)[: k + 1] if self.words[i] != normalize(word)]
+        sims = unit @ unit[row]
+        order = [i for i in np.argsort(-sims)[: k + 1] if i != row]
         return [self.words[i] for i in order[:k]]
 
     # -- learning from text --------------------------------------------------------------------
     @classmethod
-    def learn(cls, sentences: Iterable[Sequence[str]], dim: int = 64, window: int = 2, min_count: int = 2,
+    def learn(cls, sentences: Iterable[Sequence[str]], dim: int = VECTOR_DIM, window: int = 2, min_count: int = 2,
               contexts: int = 10_000, smoothing: float = 0.75, seed: int = 0) -> "WordVectors":
         """PPMI-SVD vectors for every word seen at least ``min_count`` times in ``sentences``.
 
@@ -224,11 +229,7 @@ def _token_stream(sentences: Iterable[Sequence[str]], window: int) -> tuple[np.n
     return np.fromiter(ids(), dtype=np.int32), names
 
 
-DEFAULT_CORPORA = ("brown", "conll2000", "sentence_polarity")
-MAX_FILE_WORDS = 100_000   # the table is saved in every model: GloVe's 400k words would add 80 MB
-
-
-def word_vectors_from(spec: str, extra: Iterable[Sequence[str]] = (), dim: int = 64) -> WordVectors | None:
+def word_vectors_from(spec: str, extra: Iterable[Sequence[str]] = (), dim: int = VECTOR_DIM) -> WordVectors | None:
     """What a ``--word-vectors`` option names: ``"none"``; a GloVe/word2vec text file (its first
     MAX_FILE_WORDS words, which such files list most frequent first); or
     comma-separated NLTK corpus names whose text (plus ``extra``, e.g. the training sentences)

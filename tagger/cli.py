@@ -116,8 +116,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = TaggerConfig(embedding=emb, cell=args.cell, hidden_size=args.hidden, num_layers=args.layers,
                           bidirectional=not args.unidirectional, dropout=args.dropout)
     corpus = args.train_file or f"{args.corpus}" + (f"/{args.tagset}" if args.corpus == "treebank" else "")
-    tagger, history = train_tagger(train, dev, config, dataclass_from_args(TrainConfig, args), out=args.out, min_count=args.min_count,
-                                   progress=not args.quiet, meta={"corpus": corpus, "word_vectors": args.word_vectors},
+    tagger, history = train_tagger(train, dev, config, dataclass_from_args(TrainConfig, args), out=args.out,
+                                   min_count=args.min_count, progress=not args.quiet, meta={"corpus": corpus, "word_vectors": args.word_vectors},
                                    word_vectors=vectors)
     best = f", best dev accuracy {100 * history.best_score:.2f}% at epoch {history.best_epoch}" if dev else ""
     print(f"saved {tagger!r} to {args.out}{best} (stopped: {history.stopped})")

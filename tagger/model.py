@@ -20,7 +20,7 @@ class TaggerConfig(NetworkConfig):
 
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     cell: str = "lstm"           # lstm | gru | rnn (tanh)
-    hidden_size: int = 96        # per direction; dev 97.30% vs 97.36% at 128, 200 gained nothing; 96 tags 1.4x faster than 128
+    hidden_size: int = 96        # per direction: dev 97.30% (128: 97.36%, 200: no gain), tags 1.4x faster than 128
     num_layers: int = 2
     bidirectional: bool = True
     dropout: float = 0.5         # on embeddings, between layers and before the classifier

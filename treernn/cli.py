@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+
 from corpora.embedding import EmbeddingConfig
-from corpora.train import TrainConfig
 from corpora.options import (EMB_HELP, TRAIN_HELP, add_dataclass_options, add_word_vector_options,
                              dataclass_from_args, run_command)
+from corpora.train import TrainConfig
 
 
 def _trees(args: argparse.Namespace, split: str):

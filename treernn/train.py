@@ -41,7 +41,8 @@ def vocab_for_trees(trees: Sequence[Tree], min_count: int = 1, words_from: Vocab
     if words_from is not None:
         vector_words = words_from.vector_words.strings if words_from.vector_words is not None else None
         return Vocab(words_from.words.strings, words_from.word_counts, words_from.chars.strings, labels, vector_words)
-    return Vocab.build([tree_words(t) for t in trees], [labels], min_count=min_count, vector_words=vectors.words if vectors else None)
+    return Vocab.build([tree_words(t) for t in trees], [labels], min_count=min_count,
+                       vector_words=vectors.words if vectors else None)
 
 
 def train_treenet(train: Sequence[Tree | str], dev: Sequence[Tree | str] | None = None,
