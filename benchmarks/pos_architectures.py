@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import corpora
-from corpora import TrainConfig
+from deeptrees import TrainConfig
 from corpora.wordvectors import DEFAULT_CORPORA, word_vectors_from
 from tagger import TaggerConfig, evaluate, train_tagger
 

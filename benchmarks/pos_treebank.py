@@ -59,7 +59,7 @@ def run_system(name: str, args: argparse.Namespace) -> dict:
     test_words = [[w for w, _ in s] for s in test]
     t0 = time.perf_counter()
     if name == "BiLSTM (ours)":
-        from corpora import TrainConfig
+        from deeptrees import TrainConfig
         from corpora.wordvectors import word_vectors_from
         from tagger import TaggerConfig, train_tagger
 

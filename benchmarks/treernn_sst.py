@@ -19,7 +19,8 @@ import time
 from collections import Counter
 from dataclasses import replace
 
-from corpora import EmbeddingConfig, TrainConfig
+from corpora import EmbeddingConfig
+from deeptrees import TrainConfig
 from corpora.trees import (NO_LABEL, PTB_PHRASE_LABELS, SST_CLASSES, is_leaf, load_ptb_trees, load_sst,
                            nodes_postorder, tree_words)
 from corpora.wordvectors import word_vectors_from

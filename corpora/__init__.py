@@ -1,5 +1,6 @@
-"""Shared base of the package: NLTK corpora with standard splits, vocabularies, batches, and the
-embedding layer that every network reads words through.
+"""The data side of the package: NLTK corpora with standard splits, vocabularies, batches, text,
+trees, word vectors, and the embedding layer that every network reads words through. (Training,
+model files and checkpoints live in ``deeptrees``.)
 
 >>> import corpora
 >>> train = corpora.load("treebank", split="train")     # list of [(word, tag), ...]
@@ -7,21 +8,19 @@ embedding layer that every network reads words through.
 """
 from .batch import WordBatch, check_tokens, encode_words, length_batches
 from .embedding import EmbeddingConfig, TokenEmbedding
-from .io import ModelFileError, load_model, save_model
 from .resources import ResourceNotFound, require
 from .tagged import load, load_brown, load_conll2000, load_conll2000_triples, load_treebank, treebank_fileids
 from .text import split_sentences, tokenize, tokenize_text
 from .trees import (IndexedTree, TreeBatch, batch_trees, binarize, index_tree, load_ptb_trees, load_sst,
                     load_trees, parse_tree)
-from .train import History, NonFiniteLoss, TrainConfig, fit, set_seed
 from .vocab import Vocab, normalize
 from .wordvectors import WordVectors
 
 __all__ = [
     "WordBatch", "check_tokens", "encode_words", "length_batches", "EmbeddingConfig", "TokenEmbedding",
-    "ModelFileError", "load_model", "save_model", "ResourceNotFound", "require", "load", "load_brown",
+    "ResourceNotFound", "require", "load", "load_brown",
     "load_conll2000", "load_conll2000_triples", "load_treebank", "treebank_fileids", "split_sentences",
-    "tokenize", "tokenize_text", "History", "NonFiniteLoss", "TrainConfig", "fit", "set_seed", "Vocab",
+    "tokenize", "tokenize_text", "Vocab",
     "normalize", "IndexedTree", "TreeBatch", "batch_trees", "binarize", "index_tree", "load_ptb_trees", "load_sst",
     "load_trees", "parse_tree", "WordVectors",
 ]

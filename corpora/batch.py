@@ -53,6 +53,12 @@ class WordBatch:
     def mask(self) -> torch.Tensor:
         return self.word_ids != 0
 
+    def to(self, device: torch.device | str) -> "WordBatch":
+        """The batch on ``device`` (``lengths`` stay on the CPU, where packing wants them)."""
+        move = lambda t: t.to(device, non_blocking=True) if t is not None else None  # noqa: E731
+        return WordBatch(move(self.word_ids), move(self.type_index), move(self.char_ids), move(self.shapes),
+                         self.lengths, move(self.vector_ids))
+
 
 def check_tokens(tokens: object, where: str = "sentence") -> list[str]:
     """Validate one token list: a list/tuple of non-empty strings without whitespace inside."""

@@ -15,8 +15,8 @@ Characters are encoded once per distinct word in the batch (:class:`corpora.batc
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -49,32 +49,6 @@ class EmbeddingConfig:
             raise ValueError(f"vector_dim must be >= 0, got {self.vector_dim}")
         if self.word_dropout < 0:
             raise ValueError(f"word_dropout must be >= 0, got {self.word_dropout}")
-
-
-class NetworkConfig:
-    """What the architecture dataclasses (tagger, tree net) share: the checks on ``cell``,
-    ``hidden_size`` and ``dropout`` (``CELLS`` names the valid cells), and the JSON round trip
-    of a config holding an ``embedding``."""
-
-    CELLS: ClassVar[dict]
-
-    def __post_init__(self) -> None:
-        if self.cell not in self.CELLS:
-            raise ValueError(f"cell must be one of {', '.join(self.CELLS)}, got {self.cell!r}")
-        if self.hidden_size < 1:
-            raise ValueError(f"hidden_size must be >= 1, got {self.hidden_size}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict):
-        d = dict(d)
-        if isinstance(d.get("embedding"), dict):
-            d["embedding"] = EmbeddingConfig(**d["embedding"])
-        return cls(**d)
 
 
 class CharCNN(nn.Module):

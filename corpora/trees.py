@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -300,9 +300,26 @@ def index_tree(tree: Tree | str, labels: Vocab | None = None, check_labels: bool
     return IndexedTree(words, np.array(leaves, np.int64), left, right, height, label_ids, tree)
 
 
+def index_trees(trees: Sequence[Tree | str], labels: Vocab | None = None, check_labels: bool = True) -> list[IndexedTree]:
+    """:func:`index_tree` for each tree; an error names the tree's position in the list."""
+    if isinstance(trees, (str, Tree)):
+        raise TypeError("expected a list of trees, got a single tree")
+    out = []
+    for i, t in enumerate(trees):
+        try:
+            out.append(index_tree(t, labels, check_labels))
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"tree {i}: {e}") from None
+    return out
+
+
 @dataclass
 class TreeBatch:
-    """Many trees' nodes in one numbering, grouped by height for level-by-level computation."""
+    """Many trees' nodes in one numbering, grouped by height for level-by-level computation.
+
+    The index arrays are held twice: as NumPy arrays (for bookkeeping) and as torch tensors made
+    once per batch (``leaf_ids``, ``level_ids``, ``label_ids``), which :meth:`to` moves to a device.
+    """
 
     words: WordBatch        # all leaf words of the batch as one (1, n_leaves) sequence
     leaves: np.ndarray      # node id of each of those words
@@ -311,11 +328,20 @@ class TreeBatch:
     roots: np.ndarray       # node id of each tree's root
     offsets: np.ndarray     # first node id of each tree
     n_nodes: int
+    leaf_ids: torch.Tensor = None                                    # type: ignore[assignment]
+    level_ids: list[tuple[torch.Tensor, ...]] = None                 # type: ignore[assignment]
+    label_ids: torch.Tensor = None                                   # type: ignore[assignment]
 
     def __post_init__(self) -> None:
-        # the same indices as torch tensors, made once per batch rather than once per use
-        self.leaf_ids = torch.from_numpy(self.leaves)
-        self.level_ids = [tuple(torch.from_numpy(a) for a in level) for level in self.levels]
+        if self.leaf_ids is None:
+            self.leaf_ids = torch.from_numpy(self.leaves)
+            self.level_ids = [tuple(torch.from_numpy(a) for a in level) for level in self.levels]
+            self.label_ids = torch.from_numpy(self.labels)
+
+    def to(self, device: torch.device | str) -> "TreeBatch":
+        return replace(self, words=self.words.to(device), leaf_ids=self.leaf_ids.to(device),
+                       level_ids=[tuple(t.to(device) for t in level) for level in self.level_ids],
+                       label_ids=self.label_ids.to(device))
 
 
 def batch_trees(vocab: Vocab, trees: Sequence[IndexedTree]) -> TreeBatch:

@@ -10,13 +10,9 @@ and digits included.
 """
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable
-from pathlib import Path
-
-from .io import write_atomic
 
 PAD, UNK, BOW, EOW = "<pad>", "<unk>", "<w>", "</w>"
 VOCAB_FORMAT = 2      # 2: optional "vector_words" (words that have a pretrained vector)
@@ -141,23 +137,17 @@ class Vocab:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Vocab":
-        if d.get("format_version", 0) > VOCAB_FORMAT:
-            raise ValueError(f"vocabulary format {d.get('format_version')} is newer than this package "
-                             f"understands ({VOCAB_FORMAT}); upgrade the package")
+        """Inverse of :meth:`to_dict` (saved models hold it as JSON, see ``deeptrees.modelfile``)."""
+        version = d.get("format_version", 0)
+        if type(version) is not int or version > VOCAB_FORMAT:
+            raise ValueError(f"vocabulary format {version!r} is not one this package reads (up to {VOCAB_FORMAT})")
         return cls(d["words"], d["word_counts"], d["chars"], d["labels"], d.get("vector_words"))
 
-    def save(self, path: str | Path) -> None:
-        write_atomic(Path(path), json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8"))
-
-    @classmethod
-    def load(cls, path: str | Path) -> "Vocab":
-        path = Path(path)
-        try:
-            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            raise FileNotFoundError(f"vocabulary file {path} is missing") from None
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as e:
-            raise ValueError(f"vocabulary file {path} is corrupt or not a vocabulary: {e}") from None
+    def with_labels(self, labels: Iterable[str]) -> "Vocab":
+        """The same words, characters and vector words with another label set (a new task on a
+        trained embedding)."""
+        vector_words = self.vector_words.strings if self.vector_words is not None else None
+        return Vocab(self.words.strings, self.word_counts, self.chars.strings, list(labels), vector_words)
 
     def __repr__(self) -> str:
         vectors = f", {len(self.vector_words) - 2} with vectors" if self.vector_words is not None else ""

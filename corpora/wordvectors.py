@@ -29,6 +29,7 @@ from .resources import require
 from .vocab import normalize
 
 DEFAULT_CORPORA = ("brown", "conll2000", "sentence_polarity")
+DEFAULT_VECTORS = ",".join(DEFAULT_CORPORA)   # the --word-vectors spec that training uses by default
 VECTOR_DIM = 64            # size of learned vectors: 35k words x 64 x float16 = 4.5 MB in a saved model
 MAX_FILE_WORDS = 100_000   # the table is saved in every model: GloVe's 400k words would add 80 MB
 
@@ -136,9 +137,13 @@ class WordVectors:
         return cls(words, vectors * np.sqrt(dim))                 # unit rows scaled: about unit variance per dim
 
     @classmethod
-    def from_corpora(cls, names: Sequence[str], extra: Iterable[Sequence[str]] = (), **options) -> "WordVectors":
-        """Learn vectors from the sentences of NLTK corpora (``"brown"``, ``"conll2000"``, ...) plus ``extra``."""
-        return cls.learn(chain(corpus_sentences(names), extra), **options)
+    def from_corpora(cls, names: Sequence[str], extra: Iterable[Sequence[str]] = (),
+                     held_out: Iterable[Sequence[str]] = (), **options) -> "WordVectors":
+        """Learn vectors from the sentences of NLTK corpora (``"brown"``, ``"conll2000"``, ...) plus ``extra``.
+
+        Corpus sentences that match a ``held_out`` sentence (a run's dev and test text) are left out,
+        matched by :func:`sentence_key` since corpora tokenize the same text differently."""
+        return cls.learn(chain(drop_held_out(corpus_sentences(names), held_out), extra), **options)
 
     # -- files ---------------------------------------------------------------------------------
     @classmethod
@@ -199,6 +204,18 @@ def corpus_sentences(names: Sequence[str]) -> Iterator[list[str]]:
     return (s for reader in readers for s in reader.sents())
 
 
+def sentence_key(tokens: Sequence[str]) -> str:
+    """A sentence reduced to its lower-cased letters and digits: the same text tokenized, spaced or
+    punctuated differently gets the same key."""
+    return "".join(c for c in "".join(tokens).lower() if c.isalnum())
+
+
+def drop_held_out(sentences: Iterable[Sequence[str]], held_out: Iterable[Sequence[str]]) -> Iterator[Sequence[str]]:
+    """``sentences`` without those whose :func:`sentence_key` is a held-out sentence's."""
+    keys = {sentence_key(s) for s in held_out} - {""}
+    return (s for s in sentences if not keys or sentence_key(s) not in keys)
+
+
 def _token_stream(sentences: Iterable[Sequence[str]], window: int) -> tuple[np.ndarray, list[str]]:
     """All tokens as ids of their normalised forms (``names``), one flat int32 array in which
     sentences are separated by ``window`` ids of -1, so no window reaches across a sentence edge.
@@ -229,11 +246,13 @@ def _token_stream(sentences: Iterable[Sequence[str]], window: int) -> tuple[np.n
     return np.fromiter(ids(), dtype=np.int32), names
 
 
-def word_vectors_from(spec: str, extra: Iterable[Sequence[str]] = (), dim: int = VECTOR_DIM) -> WordVectors | None:
+def word_vectors_from(spec: str, extra: Iterable[Sequence[str]] = (), dim: int = VECTOR_DIM,
+                      held_out: Iterable[Sequence[str]] = ()) -> WordVectors | None:
     """What a ``--word-vectors`` option names: ``"none"``; a GloVe/word2vec text file (its first
     MAX_FILE_WORDS words, which such files list most frequent first); or
     comma-separated NLTK corpus names whose text (plus ``extra``, e.g. the training sentences)
-    :meth:`WordVectors.learn` turns into ``dim``-dimensional vectors."""
+    :meth:`WordVectors.learn` turns into ``dim``-dimensional vectors, the ``held_out`` sentences
+    (the run's dev and test text) removed from the corpora first."""
     if spec.strip().lower() in ("", "none", "no", "off"):
         return None
     if Path(spec).is_file():
@@ -241,7 +260,7 @@ def word_vectors_from(spec: str, extra: Iterable[Sequence[str]] = (), dim: int =
     names = [n.strip() for n in spec.split(",") if n.strip()]
     if any("/" in n or "." in n for n in names):
         raise FileNotFoundError(f"word-vector file {spec} does not exist")
-    return WordVectors.from_corpora(names, extra=extra, dim=dim)
+    return WordVectors.from_corpora(names, extra=extra, held_out=held_out, dim=dim)
 
 
 def sized_for(config, vectors: WordVectors | None):

@@ -22,7 +22,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from _common import parser, save  # noqa: E402
-from corpora.train import TrainConfig, fit  # noqa: E402
+from deeptrees.train import TrainConfig, fit  # noqa: E402
 from tagger.model import CELLS  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "airline-passengers.csv"

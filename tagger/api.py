@@ -19,8 +19,8 @@ import torch
 from nltk.tag.api import TaggerI
 
 from corpora.batch import check_tokens, encode_words, length_batches
-from corpora.network import TrainedNetwork
 from corpora.text import tokenize_text
+from deeptrees.network import TrainedNetwork
 
 from .model import SequenceTagger, TaggerConfig
 
@@ -52,7 +52,7 @@ class Tagger(TrainedNetwork, TaggerI):
         with torch.inference_mode():
             for idx in length_batches(lengths, self.batch_size):
                 batch_ids = [nonempty[j] for j in idx]
-                batch = encode_words(self.vocab, [sentences[i] for i in batch_ids])
+                batch = encode_words(self.vocab, [sentences[i] for i in batch_ids]).to(self.device)
                 best = self.model(batch).argmax(-1).tolist()
                 for row, i in zip(best, batch_ids):
                     tags[i] = [self.vocab.labels[k] for k in row[: len(sentences[i])]]

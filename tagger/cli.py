@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 
 from corpora.embedding import EmbeddingConfig
-from corpora.options import (EMB_HELP, TRAIN_HELP, add_dataclass_options, add_word_vector_options,
-                             dataclass_from_args, run_command)
-from corpora.train import TrainConfig
+from deeptrees.device import DEFAULT_DEVICE
+from deeptrees.distributed import is_main_process
+from deeptrees.options import (EMB_HELP, TRAIN_HELP, add_dataclass_options, add_run_options, add_word_vector_options,
+                               cli_options, dataclass_from_args, positive_int, resumed_args, run_command, run_options)
+from deeptrees.train import TrainConfig
 
 
 def read_tagged_file(path: str) -> list[list[tuple[str, str]]]:
@@ -54,8 +57,14 @@ def _add_corpus_options(p: argparse.ArgumentParser) -> None:
                    help="conll2000 only: which column is the label (default: chunk)")
 
 
+def _held_out(args: argparse.Namespace) -> list[list[str]]:
+    """The test split's token lists (dev is held out by the trainer): kept out of the word vectors' text."""
+    return [] if args.train_file else [[w for w, _ in s] for s in _data(args, "test", None)]
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .model import TaggerConfig
+    from .train import TRAINING
 
     parser = argparse.ArgumentParser(prog="tagger", description="Deep BiLSTM part-of-speech tagger / sequence labeller.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -64,10 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corpus_options(p)
     p.add_argument("--train-file", help="train on this word/TAG file (one sentence a line) instead of --corpus")
     p.add_argument("--dev-file", help="select on this word/TAG file instead of the corpus' dev split")
-    p.add_argument("--max-train-sentences", type=int, help="use only the first N training sentences")
-    p.add_argument("--min-count", type=int, default=1, help="words seen fewer times in training become <unk> (default: %(default)s)")
-    p.add_argument("--out", required=True, help="folder to write the model to (the best model is saved as it trains)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--max-train-sentences", type=positive_int, metavar="N", help="use only the first N training sentences")
+    add_run_options(p)
     m = p.add_argument_group("network")
     m.add_argument("--cell", default=TaggerConfig.cell, choices=["lstm", "gru", "rnn"], help="recurrent cell (default: %(default)s)")
     m.add_argument("--layers", type=int, default=TaggerConfig.num_layers, help="stacked recurrent layers (default: %(default)s)")
@@ -76,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--dropout", type=float, default=TaggerConfig.dropout, help="dropout rate (default: %(default)s)")
     emb = add_dataclass_options(p, EmbeddingConfig, "embedding layer", helps=EMB_HELP)
     add_word_vector_options(emb)
-    add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP)
+    add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP, defaults=asdict(TRAINING))
 
     p = sub.add_parser("evaluate", help="accuracy, OOV accuracy and a per-tag report on a split or file")
     p.add_argument("--model", help="model folder (default: the model shipped with the package)")
@@ -84,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split (default: test)")
     p.add_argument("--file", help="evaluate on this word/TAG file instead of --corpus")
     p.add_argument("--no-report", action="store_true", help="skip the per-tag table")
+    p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
 
     p = sub.add_parser("tag", help="tag text from the arguments or standard input, one sentence a line")
     p.add_argument("text", nargs="*", help="text to tag; read from standard input when absent")
@@ -92,42 +100,56 @@ def build_parser() -> argparse.ArgumentParser:
                    help="slash: word/TAG on one line per sentence; tsv: word<TAB>tag per line, blank line between")
     p.add_argument("--pretokenized", action="store_true",
                    help="input is already tokenized: split on whitespace instead of running the tokenizer")
+    p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
     return parser
 
 
-def _load_tagger(model: str | None):
+def _load_tagger(model: str | None, device: str):
     from .api import Tagger, load_default
 
-    return Tagger.load(model) if model else load_default()
+    if model is not None and not model.strip():
+        raise ValueError("--model is empty; leave it out to use the default model")
+    return Tagger.load(model, device) if model else load_default().to(device)
+
+
+def configs_from_args(args: argparse.Namespace):
+    """The architecture and training configs a ``tagger train`` command line asks for."""
+    from .model import TaggerConfig
+
+    config = TaggerConfig(embedding=dataclass_from_args(EmbeddingConfig, args), cell=args.cell,
+                          hidden_size=args.hidden, num_layers=args.layers, bidirectional=not args.unidirectional,
+                          dropout=args.dropout)
+    return config, dataclass_from_args(TrainConfig, args)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from corpora.wordvectors import word_vectors_from
+    from deeptrees.recipe import RunOptions, check_out
 
-    from .model import TaggerConfig
     from .train import train_tagger
 
+    args = resumed_args(args, vars(build_parser().parse_args(["train", "--out", "-"])), "tagger")
+    check_out(RunOptions(**run_options(args)))      # before any data is read
     train = _data(args, "train", args.train_file)
     if args.max_train_sentences:
         train = train[: args.max_train_sentences]
     dev = _data(args, "dev", args.dev_file) if (args.dev_file or not args.train_file) else None
-    vectors = word_vectors_from(args.word_vectors, [[w for w, _ in s] for s in train], args.learned_vector_dim)
-    emb = dataclass_from_args(EmbeddingConfig, args)
-    config = TaggerConfig(embedding=emb, cell=args.cell, hidden_size=args.hidden, num_layers=args.layers,
-                          bidirectional=not args.unidirectional, dropout=args.dropout)
+    config, train_config = configs_from_args(args)
     corpus = args.train_file or f"{args.corpus}" + (f"/{args.tagset}" if args.corpus == "treebank" else "")
-    tagger, history = train_tagger(train, dev, config, dataclass_from_args(TrainConfig, args), out=args.out,
-                                   min_count=args.min_count, progress=not args.quiet, meta={"corpus": corpus, "word_vectors": args.word_vectors},
-                                   word_vectors=vectors)
+    meta = {"corpus": corpus, "word_vectors": args.word_vectors, "cli": cli_options(args)}
+    tagger, history = train_tagger(train, dev, config, train_config, min_count=args.min_count, progress=not args.quiet,
+                                   meta=meta, word_vectors=args.word_vectors, vector_dim=args.learned_vector_dim,
+                                   held_out=_held_out(args), init_embeddings_from=args.init_embeddings_from,
+                                   **run_options(args))
     best = f", best dev accuracy {100 * history.best_score:.2f}% at epoch {history.best_epoch}" if dev else ""
-    print(f"saved {tagger!r} to {args.out}{best} (stopped: {history.stopped})")
+    if is_main_process():
+        print(f"saved {tagger!r} to {args.out}{best} (stopped: {history.stopped})")
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import evaluate
 
-    tagger = _load_tagger(args.model)
+    tagger = _load_tagger(args.model, args.device)
     gold = _data(args, args.split, args.file)
     result = evaluate(tagger.tag_sents, gold, tagger.vocab.knows)
     print(result.summary())
@@ -139,7 +161,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_tag(args: argparse.Namespace) -> int:
     from corpora.text import tokenize
 
-    tagger = _load_tagger(args.model)
+    tagger = _load_tagger(args.model, args.device)
     lines = [" ".join(args.text)] if args.text else sys.stdin.read().splitlines()
     sents = [line.split() if args.pretokenized else tokenize(line) for line in lines]
     for tagged in tagger.tag_sents(sents):

@@ -8,8 +8,9 @@ import torch
 from torch import nn
 
 from corpora.batch import WordBatch
-from corpora.embedding import EmbeddingConfig, NetworkConfig, TokenEmbedding
+from corpora.embedding import EmbeddingConfig, TokenEmbedding
 from corpora.vocab import Vocab
+from deeptrees.network import NetworkConfig
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 

@@ -1,4 +1,4 @@
-"""Training a tagger on tagged sentences with the package's shared training loop.
+"""Training a tagger on tagged sentences with the package's shared recipe (:mod:`deeptrees.recipe`).
 
 >>> from corpora import load
 >>> from tagger.train import train_tagger
@@ -7,8 +7,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import torch
@@ -16,15 +15,17 @@ import torch.nn.functional as F
 
 from corpora.batch import encode_words, length_batches
 from corpora.tagged import Sentence
-from corpora.train import History, TrainConfig, fit, set_seed
 from corpora.vocab import Vocab
-from corpora.wordvectors import WordVectors, sized_for
+from corpora.wordvectors import DEFAULT_VECTORS, VECTOR_DIM, WordVectors
+from deeptrees.recipe import RunOptions, Task, train_network
+from deeptrees.train import History, TrainConfig
 
 from .api import Tagger
 from .evaluate import evaluate
 from .model import SequenceTagger, TaggerConfig
 
 IGNORE = -100
+TRAINING = TrainConfig()   # the tagger's training defaults (CLI and Python alike)
 
 
 def check_tagged(sentences: Sequence[Sentence], name: str) -> list[Sentence]:
@@ -58,42 +59,57 @@ def token_loss(model: SequenceTagger, batch) -> torch.Tensor:
                            ignore_index=IGNORE)
 
 
-def train_tagger(train: Sequence[Sentence], dev: Sequence[Sentence] | None = None,
-                 config: TaggerConfig | None = None, train_config: TrainConfig | None = None,
-                 out: str | Path | None = None, min_count: int = 1, progress: bool = True,
-                 meta: dict | None = None, word_vectors: WordVectors | None = None) -> tuple[Tagger, History]:
-    """Build a vocabulary from ``train``, train with early stopping on ``dev`` accuracy.
+class TaggingTask(Task):
+    """Tagged sentences: batches of similar length, cross-entropy at every token, dev accuracy."""
 
-    With ``out`` the best model so far is saved there after every improving epoch, so an
-    interrupted run still leaves a usable tagger. ``word_vectors`` become a frozen part of the
-    embedding (and are saved with the model), so words never seen in ``train`` have a vector too.
-    """
-    train = check_tagged(train, "train")
-    dev = check_tagged(dev, "dev") if dev else None
-    config = config or TaggerConfig()
-    train_config = train_config or TrainConfig()
-    set_seed(train_config.seed)  # model initialisation is part of what the seed reproduces
-    vocab = Vocab.build([[w for w, _ in s] for s in train], [[t for _, t in s] for s in train],
-                        min_count=min_count, vector_words=word_vectors.words if word_vectors else None)
-    tagger = Tagger.new(vocab, sized_for(config, word_vectors), word_vectors)
-    tagger.meta = {"training": asdict(train_config), **(meta or {})}
+    network, score_name = Tagger, "dev_accuracy"
 
-    def batches(rng: random.Random):
-        for idx in length_batches([len(s) for s in train], train_config.batch_size, shuffle=True, rng=rng):
-            sents = [train[i] for i in idx]
+    def __init__(self, train: Sequence[Sentence], dev: Sequence[Sentence] | None, batch_size: int):
+        self.batch_size = batch_size
+        self.train = check_tagged(train, "train")
+        self.dev = check_tagged(dev, "dev") if dev else None
+        self.has_dev = self.dev is not None
+        self.words = [[w for w, _ in s] for s in self.train]
+        self.labels = sorted({t for s in self.train for _, t in s})
+
+    def batches(self, vocab: Vocab, rng: random.Random):
+        for idx in length_batches([len(s) for s in self.train], self.batch_size, shuffle=True, rng=rng):
+            sents = [self.train[i] for i in idx]
             words = encode_words(vocab, [[w for w, _ in s] for s in sents])
             yield words, label_tensor(vocab, sents, words.word_ids.shape[1])
 
-    def dev_accuracy(_model) -> float:
-        return evaluate(tagger.tag_sents, dev, tagger.vocab.knows).accuracy
+    loss = staticmethod(token_loss)
 
-    def on_best(epoch: int, score: float) -> None:
-        tagger.meta.update(best_epoch=epoch, dev_accuracy=round(score, 5))
-        if out is not None:
-            tagger.save(out)
+    def score(self, net: Tagger) -> float:
+        return evaluate(net.tag_sents, self.dev, net.vocab.knows).accuracy
 
-    history = fit(tagger.model, batches, token_loss, train_config, dev_accuracy if dev else None, on_best, progress)
-    tagger.model.eval()
-    if out is not None:
-        tagger.save(out)  # the best weights (fit restored them) with the final metadata
-    return tagger, history
+    def data(self):
+        yield from self.train
+        yield "dev"
+        yield from self.dev or ()
+
+
+def train_tagger(train: Sequence[Sentence], dev: Sequence[Sentence] | None = None,
+                 config: TaggerConfig | None = None, train_config: TrainConfig | None = None,
+                 out: str | Path | None = None, min_count: int = 1, progress: bool = True,
+                 meta: dict | None = None, word_vectors: str | WordVectors | None = DEFAULT_VECTORS,
+                 *, vector_dim: int = VECTOR_DIM, held_out: Iterable[Sequence[str]] = (),
+                 init_embeddings_from: str | Path | None = None, **run) -> tuple[Tagger, History]:
+    """Build a vocabulary from ``train``, train with early stopping on ``dev`` accuracy.
+
+    ``word_vectors`` become a frozen part of the embedding (saved with the model), so words never
+    seen in ``train`` have a vector too: by default they are learned from unlabelled NLTK text
+    (a spec as ``--word-vectors`` takes, a :class:`WordVectors`, or None), with the ``dev``
+    sentences and ``held_out`` (give your test sentences) removed from that text first.
+    ``init_embeddings_from`` starts from any saved model's embedding and vocabulary instead.
+    With ``out`` the best model so far is saved there after every improving epoch and a checkpoint
+    after every epoch; ``run`` takes the other :class:`deeptrees.recipe.RunOptions` (``overwrite``,
+    ``resume``, ``checkpoint_every``, ``device``, ``on_step``).
+    """
+    train_config = train_config or TRAINING
+    task = TaggingTask(train, dev, train_config.batch_size)
+    dev_words = [[w for w, _ in s] for s in task.dev or ()]
+    return train_network(task, config or TaggerConfig(), train_config, min_count=min_count,
+                         word_vectors=word_vectors, vector_dim=vector_dim, held_out=[*dev_words, *held_out],
+                         init_embeddings_from=init_embeddings_from, meta=meta,
+                         run=RunOptions(out=out, progress=progress, **run))

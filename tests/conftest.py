@@ -10,7 +10,8 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 os.environ.setdefault("NLTK_DATA", str(SHARED / "nltk_data"))
 
 import corpora  # noqa: E402  (after NLTK_DATA is set)
-from corpora import EmbeddingConfig, TrainConfig  # noqa: E402
+from corpora import EmbeddingConfig  # noqa: E402
+from deeptrees import TrainConfig  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -40,5 +41,5 @@ def tiny_tagger(small_train, treebank_dev):
     from tagger import train_tagger
 
     tagger, _ = train_tagger(small_train, treebank_dev[:20], tiny_tagger_config(),
-                             TrainConfig(epochs=8, batch_size=10, lr=0.02), progress=False)
+                             TrainConfig(epochs=8, batch_size=10, lr=0.02), progress=False, word_vectors=None)
     return tagger

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from corpora.train import NonFiniteLoss, TrainConfig, fit
+from deeptrees.train import NonFiniteLoss, TrainConfig, fit
 from tagger.diagnostics import gradient_flow, linear_rnn, linear_rnn_gradient
 
 ROOT = Path(__file__).resolve().parents[1]

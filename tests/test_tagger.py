@@ -1,17 +1,18 @@
 import json
+import re
 import shutil
 
 import pytest
 import torch
 
-from corpora import ModelFileError, TrainConfig
+from deeptrees import ModelFileError, TrainConfig
 from tagger import Tagger, TaggerConfig, evaluate, train_tagger
 from tests.conftest import tiny_tagger_config
 
 
 def test_few_steps_on_50_sentences_lower_the_loss(small_train):
     _, hist = train_tagger(small_train, None, tiny_tagger_config(), TrainConfig(epochs=8, batch_size=10, lr=0.02),
-                           progress=False)
+                           progress=False, word_vectors=None)
     losses = [e["loss"] for e in hist.epochs]
     assert losses[-1] < 0.7 * losses[0]
 
@@ -20,14 +21,14 @@ def test_few_steps_on_50_sentences_lower_the_loss(small_train):
 def test_other_cells_and_depths_train(small_train, cell, bidi, layers):
     cfg = tiny_tagger_config(cell=cell, bidirectional=bidi)
     cfg.num_layers = layers
-    tagger, hist = train_tagger(small_train, None, cfg, TrainConfig(epochs=3, batch_size=10, lr=0.01), progress=False)
+    tagger, hist = train_tagger(small_train, None, cfg, TrainConfig(epochs=3, batch_size=10, lr=0.01), progress=False, word_vectors=None)
     assert hist.epochs[-1]["loss"] < hist.epochs[0]["loss"]
     assert tagger.model.rnn.num_layers == layers and tagger.model.rnn.bidirectional == bidi
 
 
 def test_training_is_reproducible_with_a_seed(small_train):
     runs = [train_tagger(small_train[:20], None, tiny_tagger_config(), TrainConfig(epochs=1, batch_size=10, seed=7),
-                         progress=False)[1].step_losses for _ in range(2)]
+                         progress=False, word_vectors=None)[1].step_losses for _ in range(2)]
     assert runs[0] == runs[1]
 
 
@@ -38,7 +39,9 @@ def test_learns_something_real(tiny_tagger, treebank_dev):
 
 def test_save_load_tags_identically(tiny_tagger, treebank_dev, tmp_path):
     tiny_tagger.save(tmp_path / "m")
-    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "model.safetensors", "vocab.json"]
+    names = sorted(p.name for p in (tmp_path / "m").iterdir())
+    assert names[0] == "config.json" and re.fullmatch(r"model-[0-9a-f]{16}\.safetensors", names[1])
+    assert re.fullmatch(r"vocab-[0-9a-f]{16}\.json", names[2]) and len(names) == 3
     loaded = Tagger.load(tmp_path / "m")
     sents = [[w for w, _ in s] for s in treebank_dev[:40]]
     assert loaded.tag_sents(sents) == tiny_tagger.tag_sents(sents)
@@ -92,32 +95,36 @@ def test_long_sentence_and_odd_characters(tiny_tagger):
 
 def test_broken_model_folders_name_the_file(tiny_tagger, tmp_path):
     good = tiny_tagger.save(tmp_path / "good")
-    for name, damage in [("vocab.json", "missing"), ("model.safetensors", "missing"), ("config.json", "corrupt"),
-                         ("model.safetensors", "corrupt"), ("vocab.json", "corrupt")]:
+    weights, vocab = (next(good.glob(pattern)).name for pattern in ("model-*", "vocab-*"))
+    for name, damage in [(vocab, "missing"), (weights, "missing"), ("config.json", "corrupt"),
+                         (weights, "corrupt"), (vocab, "corrupt"), (weights, "truncated")]:
         bad = tmp_path / f"{damage}-{name}"
         shutil.copytree(good, bad)
         if damage == "missing":
             (bad / name).unlink()
+        elif damage == "truncated":
+            (bad / name).write_bytes((bad / name).read_bytes()[:1000])
         else:
             (bad / name).write_bytes(b"\x00garbage{")
         with pytest.raises(ModelFileError, match=name.replace(".", r"\.")):
             Tagger.load(bad)
-    newer = tmp_path / "newer"
-    shutil.copytree(good, newer)
-    meta = json.loads((newer / "config.json").read_text())
-    meta["format_version"] = 99
-    (newer / "config.json").write_text(json.dumps(meta))
-    with pytest.raises(ModelFileError, match="config.json.*newer"):
-        Tagger.load(newer)
+    for version, says in [(99, "99 .newer"), ("2", "'2'"), (0, "0;"), (True, "True"), (-5, "-5")]:
+        odd = tmp_path / f"version-{version}"
+        shutil.copytree(good, odd)
+        meta = json.loads((odd / "config.json").read_text())
+        meta["format_version"] = version
+        (odd / "config.json").write_text(json.dumps(meta))
+        with pytest.raises(ModelFileError, match=f"config.json has format_version {says}"):
+            Tagger.load(odd)
     with pytest.raises(ModelFileError, match="does not exist"):
         Tagger.load(tmp_path / "nowhere")
 
 
 def test_bad_training_data():
     with pytest.raises(TypeError, match="sentence 0, token 1"):
-        train_tagger([[("a", "DT"), "b"]], progress=False)
+        train_tagger([[("a", "DT"), "b"]], progress=False, word_vectors=None)
     with pytest.raises(ValueError, match="no tagged tokens"):
-        train_tagger([[]], progress=False)
+        train_tagger([[]], progress=False, word_vectors=None)
     with pytest.raises(ValueError, match="cell"):
         TaggerConfig(cell="transformer")
 

@@ -3,7 +3,8 @@ import json
 import pytest
 import torch
 
-from corpora import EmbeddingConfig, TrainConfig
+from corpora import EmbeddingConfig
+from deeptrees import TrainConfig
 from corpora.trees import batch_trees, load_sst, parse_tree
 from treernn import TreeNet, TreeNetConfig, load, train_treenet
 from treernn.reference import reference_logits
@@ -58,14 +59,14 @@ def test_few_steps_lower_the_loss(cell, sst_small):
     train, _ = sst_small
     cfg = TreeNetConfig(cell=cell, hidden_size=16, embedding=SMALL_EMB)
     _, hist = train_treenet(train, None, cfg, TrainConfig(epochs=5, batch_size=10, optimizer="adam", lr=0.01),
-                            progress=False)
+                            progress=False, word_vectors=None)
     assert hist.epochs[-1]["loss"] < 0.85 * hist.epochs[0]["loss"]
 
 
 def test_save_load_predict_identically(sst_small, tmp_path):
     train, dev = sst_small
     net, _ = train_treenet(train, dev, TreeNetConfig(hidden_size=16, embedding=SMALL_EMB),
-                           TrainConfig(epochs=2, batch_size=10), out=tmp_path / "m", progress=False)
+                           TrainConfig(epochs=2, batch_size=10), out=tmp_path / "m", progress=False, word_vectors=None)
     loaded = load(tmp_path / "m")
     a, b = net.predict_batch(dev), loaded.predict_batch(dev)
     assert [str(x) for x in a] == [str(y) for y in b]
@@ -108,7 +109,7 @@ def test_embeddings_start_from_a_trained_tagger(tiny_tagger, sst_small, tmp_path
     tiny_tagger.save(tmp_path / "tagger")
     train, _ = sst_small
     net, _ = train_treenet(train, None, TreeNetConfig(hidden_size=8), TrainConfig(epochs=1, lr=1e-12),
-                           init_embeddings_from=tmp_path / "tagger", progress=False)
+                           init_embeddings_from=tmp_path / "tagger", progress=False, word_vectors=None)
     assert net.vocab.words.strings == tiny_tagger.vocab.words.strings
     assert net.config.embedding == tiny_tagger.config.embedding
     for name, w in tiny_tagger.model.embedding.state_dict().items():
@@ -125,7 +126,7 @@ def test_word_vectors_in_tree_nets_match_reference_and_round_trip(sst_small, tmp
     words = sorted({normalize(w) for t in train + dev for w in t.leaves()})
     vectors = WordVectors(words, np.random.default_rng(0).normal(size=(len(words), 5)))
     net, _ = train_treenet(train, None, TreeNetConfig(hidden_size=8, embedding=SMALL_EMB),
-                           TrainConfig(epochs=1, batch_size=10), out=tmp_path / "m", progress=False,
+                           TrainConfig(epochs=1, batch_size=10), out=tmp_path / "m", progress=False, 
                            word_vectors=vectors)
     assert net.config.embedding.vector_dim == 5
     net.model.eval()
@@ -142,7 +143,7 @@ def test_ptb_phrase_labels_train(tmp_path):
     train = load_ptb_trees("train")[:40]
     net, hist = train_treenet(train, load_ptb_trees("dev")[:20], TreeNetConfig(hidden_size=16, embedding=SMALL_EMB),
                               TrainConfig(epochs=3, batch_size=10, optimizer="adam", lr=0.01), select_on="all",
-                              progress=False, classes=PTB_PHRASE_LABELS)
+                              progress=False, word_vectors=None, classes=PTB_PHRASE_LABELS)
     assert "NP" in net.classes and "VP" in net.classes and "NN" not in net.classes
     assert net.evaluate(load_ptb_trees("dev")[:20]).binary_root is None
     assert hist.epochs[-1]["loss"] < hist.epochs[0]["loss"]

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 import corpora
-from corpora import EmbeddingConfig, TokenEmbedding, TrainConfig, Vocab, encode_words
+from corpora import EmbeddingConfig, TokenEmbedding, Vocab, encode_words
+from deeptrees import TrainConfig
 from corpora.wordvectors import WordVectors, word_vectors_from
 
 
@@ -77,8 +78,7 @@ def test_vocab_and_batch_carry_vector_rows(tmp_path):
     b = encode_words(vocab, [["The", "cat", "Zebra", "emu"]])
     assert b.vector_ids.tolist() == [[1, 2, 4, 1]]           # <unk> row (1) for words without a vector
     assert b.word_ids[0, 2] == vocab.words.unk_id            # zebra has a vector but no trained word embedding
-    vocab.save(tmp_path / "vocab.json")
-    assert Vocab.load(tmp_path / "vocab.json").to_dict() == vocab.to_dict()
+    assert Vocab.from_dict(vocab.to_dict()).to_dict() == vocab.to_dict()
 
 
 def test_frozen_vectors_reach_unseen_words_and_get_no_gradient():

@@ -17,8 +17,9 @@ import numpy as np
 import torch
 from nltk import Tree
 
-from corpora.network import TrainedNetwork
-from corpora.trees import IGNORE, SST_CLASSES, IndexedTree, batch_trees, index_tree, is_leaf, nodes_postorder
+from corpora.trees import IGNORE, SST_CLASSES, IndexedTree, batch_trees, index_trees, is_leaf, nodes_postorder
+from deeptrees.device import DEFAULT_DEVICE
+from deeptrees.network import TrainedNetwork
 
 from .model import RecursiveNet, TreeNetConfig
 
@@ -52,13 +53,7 @@ class TreeNet(TrainedNetwork):
     def index(self, trees: Sequence[Tree | str], check_labels: bool = True) -> list[IndexedTree]:
         if isinstance(trees, (str, Tree)):
             raise TypeError("expected a list of trees; for one tree use predict()")
-        out = []
-        for i, t in enumerate(trees):
-            try:
-                out.append(index_tree(t, self.vocab, check_labels))
-            except (ValueError, TypeError) as e:
-                raise type(e)(f"tree {i}: {e}") from None
-        return out
+        return index_trees(trees, self.vocab, check_labels)
 
     def probabilities(self, indexed: Sequence[IndexedTree]) -> list[np.ndarray]:
         """Per tree, a (n_nodes, n_classes) array of class probabilities in post-order."""
@@ -68,7 +63,7 @@ class TreeNet(TrainedNetwork):
             for start in range(0, len(indexed), self.batch_size):
                 chunk = indexed[start: start + self.batch_size]
                 batch = batch_trees(self.vocab, chunk)
-                probs = torch.softmax(self.model(batch), dim=-1).numpy()
+                probs = torch.softmax(self.model(batch.to(self.device)), dim=-1).cpu().numpy()
                 out.extend(probs[o: o + len(t)] for o, t in zip(batch.offsets, chunk))
         return out
 
@@ -124,6 +119,6 @@ class TreeNet(TrainedNetwork):
         return f"TreeNet({self.config.cell}, hidden {self.config.hidden_size}, {len(self.classes)} classes)"
 
 
-def load(folder: str | Path) -> TreeNet:
-    """Load a tree network saved by :meth:`TreeNet.save`."""
-    return TreeNet.load(folder)
+def load(folder: str | Path, device: str = DEFAULT_DEVICE) -> TreeNet:
+    """Load a tree network saved by :meth:`TreeNet.save` onto ``device``."""
+    return TreeNet.load(folder, device)

@@ -8,9 +8,10 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from corpora.embedding import EmbeddingConfig, NetworkConfig, TokenEmbedding
+from corpora.embedding import EmbeddingConfig, TokenEmbedding
 from corpora.trees import TreeBatch
 from corpora.vocab import Vocab
+from deeptrees.network import NetworkConfig
 
 from .cells import CELLS
 
@@ -25,10 +26,15 @@ class TreeNetConfig(NetworkConfig):
 
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     cell: str = "treelstm"       # rnn | rntn | treelstm
-    hidden_size: int = 150
+    hidden_size: int | None = None   # None: the cell's SUGGESTED_HIDDEN size
     dropout: float = 0.3         # on leaf inputs and before the classifier
 
     CELLS: ClassVar[dict] = CELLS
+
+    def __post_init__(self) -> None:
+        if self.hidden_size is None and self.cell in SUGGESTED_HIDDEN:
+            self.hidden_size = SUGGESTED_HIDDEN[self.cell]
+        super().__post_init__()
 
 
 class RecursiveNet(nn.Module):

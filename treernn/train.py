@@ -1,4 +1,4 @@
-"""Training a tree network with the package's shared training loop (the tagger's, not a copy).
+"""Training a tree network with the package's shared recipe (:mod:`deeptrees.recipe`), the tagger's, not a copy.
 
 >>> from corpora.trees import load_sst
 >>> from treernn.train import train_treenet
@@ -7,8 +7,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from dataclasses import asdict, replace
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import torch
@@ -16,33 +15,73 @@ import torch.nn.functional as F
 from nltk import Tree
 
 from corpora.batch import length_batches
-from corpora.train import History, TrainConfig, fit, set_seed
-from corpora.trees import IGNORE, as_tree, batch_trees, binarize, tree_labels, tree_words
+from corpora.trees import IGNORE, IndexedTree, as_tree, batch_trees, binarize, index_trees, tree_labels, tree_words
 from corpora.vocab import Vocab
-from corpora.wordvectors import WordVectors, sized_for
+from corpora.wordvectors import DEFAULT_VECTORS, VECTOR_DIM, WordVectors
+from deeptrees.recipe import RunOptions, Task, train_network
+from deeptrees.train import History, TrainConfig
 
 from .api import TreeNet
 from .model import RecursiveNet, TreeNetConfig
 
+# the tree networks' training defaults (CLI and Python alike): AdaGrad as Socher et al. and Tai et al.
+TRAINING = TrainConfig(optimizer="adagrad", lr=0.05, batch_size=25, weight_decay=1e-5)
+SELECT_ON = ("root", "all")
+
 
 def node_loss(model: RecursiveNet, batch) -> torch.Tensor:
     """Mean cross-entropy over every labelled node of the batch."""
-    return F.cross_entropy(model(batch), torch.from_numpy(batch.labels), ignore_index=IGNORE)
+    return F.cross_entropy(model(batch), batch.label_ids, ignore_index=IGNORE)
 
 
-def vocab_for_trees(trees: Sequence[Tree], min_count: int = 1, words_from: Vocab | None = None,
-                    classes: Sequence[str] | None = None, vectors: WordVectors | None = None) -> Vocab:
-    """Words/chars from the training leaves (or from ``words_from``, e.g. a tagger's); classes given
-    (a corpus' fixed list, see ``corpora.trees.corpus_classes``) or else those found in the trees;
-    the words of pretrained ``vectors``, if any."""
-    labels = list(classes) if classes else tree_labels(trees)
-    if not labels:
-        raise ValueError("the training trees carry no labels")
-    if words_from is not None:
-        vector_words = words_from.vector_words.strings if words_from.vector_words is not None else None
-        return Vocab(words_from.words.strings, words_from.word_counts, words_from.chars.strings, labels, vector_words)
-    return Vocab.build([tree_words(t) for t in trees], [labels], min_count=min_count,
-                       vector_words=vectors.words if vectors else None)
+def vocab_for_trees(trees: Sequence[Tree], min_count: int = 1, classes: Sequence[str] | None = None) -> Vocab:
+    """Words/chars from the leaves of (binarised) ``trees``; classes given (a corpus' fixed list, see
+    ``corpora.trees.corpus_classes``) or else those found in the trees."""
+    return Vocab.build([tree_words(t) for t in trees], [list(classes) if classes else tree_labels(trees)],
+                       min_count=min_count)
+
+
+class TreeTask(Task):
+    """Labelled trees: batches of trees of similar size, cross-entropy at every labelled node,
+    dev accuracy at the root or at all nodes."""
+
+    network = TreeNet
+
+    def __init__(self, train: Sequence[Tree | str], dev: Sequence[Tree | str] | None, batch_size: int,
+                 select_on: str, classes: Sequence[str] | None):
+        if select_on not in SELECT_ON:
+            raise ValueError(f"select_on must be 'root' or 'all', got {select_on!r}")
+        if isinstance(train, (str, Tree)) or not isinstance(train, Sequence):
+            raise TypeError("train must be a list of trees (nltk.Tree or bracketed strings)")
+        self.train = [binarize(as_tree(t)) for t in train]
+        self.dev = [as_tree(t) for t in dev] if dev else None
+        self.has_dev = self.dev is not None
+        self.batch_size, self.select_on = batch_size, select_on
+        self.words = [tree_words(t) for t in self.train]
+        self.labels = list(classes) if classes else tree_labels(self.train)
+        if not self.labels:
+            raise ValueError("the training trees carry no labels")
+        self._train: list[IndexedTree] | None = None
+        self._dev: list[IndexedTree] | None = None
+
+    def batches(self, vocab: Vocab, rng: random.Random):
+        if self._train is None:   # trees become index arrays once
+            self._train = index_trees(self.train, vocab)
+        for idx in length_batches([len(t) for t in self._train], self.batch_size, shuffle=True, rng=rng):
+            yield batch_trees(vocab, [self._train[i] for i in idx])
+
+    loss = staticmethod(node_loss)
+
+    def score(self, net: TreeNet) -> float:
+        if self._dev is None:
+            self._dev = net.index(self.dev)
+        scores = net.score(self._dev)
+        return scores.root if self.select_on == "root" else scores.all_nodes
+
+    def data(self):
+        yield from map(str, self.train)
+        yield "dev"
+        yield from map(str, self.dev or ())
 
 
 def train_treenet(train: Sequence[Tree | str], dev: Sequence[Tree | str] | None = None,
@@ -50,51 +89,21 @@ def train_treenet(train: Sequence[Tree | str], dev: Sequence[Tree | str] | None 
                   out: str | Path | None = None, init_embeddings_from: str | Path | None = None,
                   select_on: str = "root", min_count: int = 1, progress: bool = True,
                   meta: dict | None = None, classes: Sequence[str] | None = None,
-                  word_vectors: WordVectors | None = None) -> tuple[TreeNet, History]:
+                  word_vectors: str | WordVectors | None = DEFAULT_VECTORS, *, vector_dim: int = VECTOR_DIM,
+                  held_out: Iterable[Sequence[str]] = (), **run) -> tuple[TreeNet, History]:
     """Train on labelled trees, selecting on dev accuracy at the root (``select_on="root"``) or all nodes.
 
-    ``init_embeddings_from`` names a saved tagger: its vocabulary and embedding-layer weights
-    start the tree network (its embedding settings replace ``config.embedding``), frozen word
-    vectors included. Or ``word_vectors`` give the embedding a frozen pretrained table.
+    ``init_embeddings_from`` names any saved model (a tagger or a tree net): its vocabulary and
+    embedding-layer weights start the tree network (its embedding settings replace
+    ``config.embedding``), frozen word vectors included. Otherwise ``word_vectors`` give the
+    embedding a frozen table, by default learned from unlabelled NLTK text without the ``dev``
+    sentences and ``held_out`` (give your test trees' words). ``out`` and ``run``
+    (:class:`deeptrees.recipe.RunOptions`) as for ``tagger.train_tagger``.
     """
-    if select_on not in ("root", "all"):
-        raise ValueError(f"select_on must be 'root' or 'all', got {select_on!r}")
-    if word_vectors is not None and init_embeddings_from is not None:
-        raise ValueError("give word_vectors or init_embeddings_from, not both: a tagger brings its own vectors")
-    config = config or TreeNetConfig()
-    train_config = train_config or TrainConfig(optimizer="adagrad", lr=0.05, batch_size=25)
-    set_seed(train_config.seed)
-    source = None
-    if init_embeddings_from is not None:
-        from tagger.api import Tagger
-
-        source = Tagger.load(init_embeddings_from)
-        config = replace(config, embedding=source.config.embedding)
-    binary = [binarize(as_tree(t)) for t in train]
-    vocab = vocab_for_trees(binary, min_count, source.vocab if source else None, classes, word_vectors)
-    if source is None:
-        config = sized_for(config, word_vectors)
-    net = TreeNet.new(vocab, config, word_vectors)
-    if source is not None:
-        net.model.embedding.load_state_dict(source.model.embedding.state_dict())
-    net.meta = {"training": asdict(train_config), **(meta or {})}
-    train_idx = net.index(binary)
-    dev_idx = net.index(dev) if dev else None
-
-    def batches(rng: random.Random):
-        for idx in length_batches([len(t) for t in train_idx], train_config.batch_size, shuffle=True, rng=rng):
-            yield batch_trees(vocab, [train_idx[i] for i in idx])
-
-    def dev_score(_model) -> float:
-        scores = net.score(dev_idx)
-        return scores.root if select_on == "root" else scores.all_nodes
-
-    def on_best(epoch: int, score: float) -> None:
-        net.meta.update(best_epoch=epoch, dev_score=round(score, 5), select_on=select_on)
-        if out is not None:
-            net.save(out)
-
-    history = fit(net.model, batches, node_loss, train_config, dev_score if dev else None, on_best, progress)
-    if out is not None:
-        net.save(out)
-    return net, history
+    train_config = train_config or TRAINING
+    task = TreeTask(train, dev, train_config.batch_size, select_on, classes)
+    dev_words = [tree_words(t) for t in task.dev or ()]
+    return train_network(task, config or TreeNetConfig(), train_config, min_count=min_count,
+                         word_vectors=word_vectors, vector_dim=vector_dim, held_out=[*dev_words, *held_out],
+                         init_embeddings_from=init_embeddings_from, meta={"select_on": select_on, **(meta or {})},
+                         run=RunOptions(out=out, progress=progress, **run))

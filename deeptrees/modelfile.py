@@ -1,0 +1,137 @@
+"""Saving and loading models: a folder with ``config.json``, a vocabulary and a weights file.
+
+``config.json`` (versioned JSON: the kind of network, its architecture and training settings)
+is the pointer of a crash-safe folder (:mod:`deeptrees.files`): it names
+``vocab-<sha>.json`` and ``model-<sha>.safetensors`` and records their SHA-256, and it is written
+last, so a save killed at any moment leaves the old model or the new one. No pickle anywhere:
+loading a model someone sent you cannot run code.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from corpora.vocab import Vocab
+
+from .files import ModelFileError, read_file, read_pointer, write_folder
+
+FORMAT_VERSION = 2      # 2: content-named files with SHA-256 in config.json; 1: fixed names, no hashes
+CONFIG = "config.json"
+LEGACY = {"weights": "model.safetensors", "vocab": "vocab.json"}   # format 1 names
+
+
+def save_model(folder: str | Path, kind: str, config: dict, vocab: Vocab, state: dict[str, torch.Tensor]) -> Path:
+    """Write a model of ``kind`` ("tagger", "treenet") with its config, vocabulary and weights, as one unit."""
+    return write_folder(folder, CONFIG, {"format_version": FORMAT_VERSION, "kind": kind, "config": config},
+                        {"weights": ("model.safetensors", tensors_to_bytes(state)),
+                         "vocab": ("vocab.json", vocab_to_bytes(vocab))},
+                        legacy=tuple(LEGACY.values()))
+
+
+def tensors_to_bytes(state: dict[str, torch.Tensor]) -> bytes:
+    from safetensors.torch import save
+
+    return save({k: v.detach().cpu().contiguous() for k, v in state.items()})
+
+
+def tensors_from_bytes(data: bytes, where: Path) -> dict[str, torch.Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    try:
+        return load(data)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise ModelFileError(f"{where} is corrupt: {e}") from None
+
+
+def vocab_to_bytes(vocab: Vocab) -> bytes:
+    return json.dumps(vocab.to_dict(), ensure_ascii=False).encode("utf-8")
+
+
+def vocab_from_bytes(data: bytes, where: Path) -> Vocab:
+    try:
+        return Vocab.from_dict(json.loads(data.decode("utf-8")))
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError, AttributeError) as e:
+        raise ModelFileError(f"{where} is corrupt or not a vocabulary: {e}") from None
+
+
+@dataclass
+class SavedModel:
+    config: dict                       # what was saved as "config": {"model": architecture, ...meta}
+    vocab: Vocab
+    state: dict[str, torch.Tensor]
+    weights: Path                      # the weights file, for messages
+
+
+def load_model(folder: str | Path, kind: str) -> SavedModel:
+    """Read what :func:`save_model` wrote; every failure is a :class:`ModelFileError` naming the file at fault."""
+    folder = Path(folder)
+    meta = read_pointer(folder, CONFIG, (1, FORMAT_VERSION), "model")
+    found_kind, config = meta.get("kind"), meta.get("config")
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{folder / CONFIG} is corrupt: it has no 'config' object")
+    if found_kind != kind:
+        raise ModelFileError(f"{folder / CONFIG} holds a {found_kind!r} model, not a {kind!r} model")
+    blobs, paths = {}, {}
+    for role, legacy in LEGACY.items():
+        if meta["format_version"] == 1:
+            paths[role] = folder / legacy
+            if not paths[role].is_file():
+                raise ModelFileError(f"model folder {folder} is missing {legacy}")
+            blobs[role] = paths[role].read_bytes()
+        else:
+            blobs[role] = read_file(folder, CONFIG, meta, role)
+            paths[role] = folder / meta["files"][role]["name"]
+    return SavedModel(config, vocab_from_bytes(blobs["vocab"], paths["vocab"]),
+                      tensors_from_bytes(blobs["weights"], paths["weights"]), paths["weights"])
+
+
+def model_kind(folder: str | Path) -> str:
+    """The kind of network ("tagger", "treenet") saved in ``folder``."""
+    return str(read_pointer(folder, CONFIG, (1, FORMAT_VERSION), "model").get("kind"))
+
+
+def check_state(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor], where: Path) -> None:
+    """Refuse weights whose tensor names or shapes differ from what the config builds, naming them."""
+    missing = sorted(expected.keys() - found.keys())
+    unexpected = sorted(found.keys() - expected.keys())
+    shapes = [f"{k} is {tuple(found[k].shape)} in the file, {tuple(expected[k].shape)} for the config"
+              for k in sorted(expected.keys() & found.keys()) if found[k].shape != expected[k].shape]
+    if missing or unexpected or shapes:
+        def few(names: list[str]) -> str:
+            return ", ".join(names[:4]) + (f" (+{len(names) - 4} more)" if len(names) > 4 else "")
+        parts = ([f"missing tensors {few(missing)}"] if missing else []) + \
+                ([f"unexpected tensors {few(unexpected)}"] if unexpected else []) + \
+                ([f"shape of {few(shapes)}"] if shapes else [])
+        raise ModelFileError(f"{where} does not match {CONFIG}: " + "; ".join(parts))
+
+
+def load_network(folder: str | Path, kind: str, config_cls, network_cls):
+    """Rebuild ``network_cls(vocab, config)`` from a folder: ``(network, vocab, config, meta)``.
+
+    The network is first built on PyTorch's ``meta`` device (no memory) and its tensor shapes
+    compared with the file's, so nonsense sizes in ``config.json`` are refused, not allocated."""
+    folder = Path(folder)
+    saved = load_model(folder, kind)
+    try:
+        config = config_cls.from_dict(saved.config["model"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelFileError(f"{folder / CONFIG} does not describe a {kind}: {e}") from None
+    try:
+        with torch.device("meta"):
+            skeleton = network_cls(saved.vocab, config)
+    except (ValueError, TypeError, RuntimeError) as e:
+        raise ModelFileError(f"{folder / CONFIG} does not describe a {kind} for its vocabulary: {e}") from None
+    check_state(skeleton.state_dict(), saved.state, saved.weights)
+    network = network_cls(saved.vocab, config)
+    network.load_state_dict(saved.state)
+    return network, saved.vocab, config, {k: v for k, v in saved.config.items() if k != "model"}
+
+
+def save_network(folder: str | Path, kind: str, network: torch.nn.Module, config, vocab: Vocab,
+                 meta: dict) -> Path:
+    """Save a network whose architecture dataclass has ``to_dict()``, with free-form ``meta``."""
+    return save_model(folder, kind, {"model": config.to_dict(), **meta}, vocab, network.state_dict())

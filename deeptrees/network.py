@@ -1,0 +1,109 @@
+"""What a trained network is to its users: the torch module, its vocabulary, its architecture
+config and free-form metadata, with ``new``, ``save``, ``load`` and ``to(device)``.
+``tagger.Tagger`` and ``treernn.TreeNet`` add their own tagging / prediction methods on top.
+
+Both kinds read words through the same :class:`corpora.TokenEmbedding` (``model.embedding``), so
+:func:`load_embedding` can hand any saved model's embedding to a new network of either kind.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from corpora.embedding import EmbeddingConfig
+from corpora.vocab import Vocab
+from corpora.wordvectors import WordVectors
+
+from .device import DEFAULT_DEVICE, resolve_device
+from .files import ModelFileError
+from .modelfile import CONFIG, load_model, load_network, model_kind, save_network
+
+
+class NetworkConfig:
+    """What the architecture dataclasses (tagger, tree net) share: the checks on ``cell``,
+    ``hidden_size`` and ``dropout`` (``CELLS`` names the valid cells), and the JSON round trip
+    of a config holding an ``embedding``."""
+
+    CELLS: ClassVar[dict]
+
+    def __post_init__(self) -> None:
+        if self.cell not in self.CELLS:
+            raise ValueError(f"cell must be one of {', '.join(self.CELLS)}, got {self.cell!r}")
+        if self.hidden_size < 1:
+            raise ValueError(f"hidden_size must be >= 1, got {self.hidden_size}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        d = dict(d)
+        if isinstance(d.get("embedding"), dict):
+            d["embedding"] = EmbeddingConfig(**d["embedding"])
+        return cls(**d)
+
+
+class TrainedNetwork:
+    KIND: ClassVar[str]            # written to config.json; loading checks it
+    CONFIG: ClassVar[type]         # the architecture dataclass
+    MODULE: ClassVar[type]         # the nn.Module, built as MODULE(vocab, config)
+    BATCH_SIZE: ClassVar[int] = 64  # items per inference batch
+
+    def __init__(self, model: nn.Module, vocab: Vocab, config, meta: dict | None = None):
+        self.model = model.eval()
+        self.vocab = vocab
+        self.config = config
+        self.meta = meta or {}
+        self.batch_size = self.BATCH_SIZE
+        self.device = next(model.parameters()).device
+
+    @classmethod
+    def new(cls, vocab: Vocab, config=None, vectors: WordVectors | None = None):
+        """An untrained network for ``vocab`` (default architecture unless ``config`` is given).
+
+        ``vectors`` fill the embedding's frozen vector table (``config`` must be sized for them,
+        see :func:`corpora.wordvectors.sized_for`; ``vocab`` built with their words)."""
+        config = config or cls.CONFIG()
+        net = cls(cls.MODULE(vocab, config), vocab, config)
+        if vectors is not None:
+            net.model.embedding.load_vectors(vectors)
+        return net
+
+    def to(self, device: str | torch.device = DEFAULT_DEVICE):
+        """Move the network to ``device`` (``auto``, ``cpu``, ``cuda``, ``cuda:N``); returns ``self``."""
+        self.device = resolve_device(device)
+        self.model.to(self.device)
+        return self
+
+    def save(self, folder: str | Path) -> Path:
+        """Write ``config.json``, the vocabulary and the weights into ``folder``, replacing what it held
+        as one unit (see :mod:`deeptrees.files`). Weights are saved from the CPU: they load anywhere."""
+        return save_network(folder, self.KIND, self.model, self.config, self.vocab, self.meta)
+
+    @classmethod
+    def load(cls, folder: str | Path, device: str | torch.device = DEFAULT_DEVICE):
+        """Load what :meth:`save` wrote onto ``device``; no code is executed (JSON + safetensors)."""
+        device = resolve_device(device)   # a bad device fails before the folder is read
+        return cls(*load_network(folder, cls.KIND, cls.CONFIG, cls.MODULE)).to(device)
+
+
+def load_embedding(folder: str | Path) -> tuple[Vocab, EmbeddingConfig, dict[str, torch.Tensor]]:
+    """The vocabulary, embedding config and embedding weights of any saved model (tagger or tree
+    net), to start a new network of either kind from them (``--init-embeddings-from``)."""
+    folder = Path(folder)
+    saved = load_model(folder, model_kind(folder))
+    try:
+        config = EmbeddingConfig(**saved.config["model"]["embedding"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelFileError(f"{folder / CONFIG} has no usable embedding config: {e}") from None
+    prefix = "embedding."
+    state = {k[len(prefix):]: v for k, v in saved.state.items() if k.startswith(prefix)}
+    if not state:
+        raise ModelFileError(f"{saved.weights} holds no embedding weights")
+    return saved.vocab, config, state

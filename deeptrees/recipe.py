@@ -1,0 +1,218 @@
+"""The recipe both trainers follow, so a tagger and a tree network are trained, saved, checkpointed
+and resumed the same way:
+
+1. check the output folder (refuse to replace a model unless asked; resume needs a checkpoint);
+2. join the ``torchrun`` process group, if any, and pick the device;
+3. seed once; get word vectors (learned with the run's held-out text removed), or another saved
+   model's embedding (``init_embeddings_from``), or the checkpoint's vocabulary and weights;
+4. build the vocabulary and network (the config sized for the vectors);
+5. train with :func:`deeptrees.train.fit`: save the model on each new best, checkpoint every epoch
+   (and every ``checkpoint_every`` steps); save the final model.
+
+A trainer supplies a :class:`Task`: its data, labels, batches, loss and dev score.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from tqdm.auto import tqdm
+
+from corpora.vocab import Vocab
+from corpora.wordvectors import VECTOR_DIM, WordVectors, sized_for, word_vectors_from
+
+from . import distributed
+from .checkpoint import checkpoint_folder, has_checkpoint, load_checkpoint, save_checkpoint
+from .device import DEFAULT_DEVICE, resolve_device
+from .modelfile import CONFIG, vocab_to_bytes
+from .network import TrainedNetwork, load_embedding
+from .train import History, TrainConfig, fit, set_seed
+
+RESUMABLE = ("epochs", "max_minutes")   # training settings a resumed run may change
+
+
+@dataclass
+class RunOptions:
+    """How a run is carried out; none of these changes the trained model."""
+
+    out: str | Path | None = None      # model folder: best model, final model, checkpoint
+    overwrite: bool = False            # replace a model already in ``out``
+    resume: bool = False               # continue the run checkpointed in ``out``
+    checkpoint_every: int = 0          # also checkpoint every N optimizer steps (0: at epoch ends only)
+    device: str = DEFAULT_DEVICE       # auto | cpu | cuda | cuda:N
+    progress: bool = True
+    on_step: Callable[[int, float], None] | None = None   # called after every optimizer step
+
+    def __post_init__(self) -> None:
+        if self.overwrite and self.resume:
+            raise ValueError("give overwrite (--overwrite) or resume (--resume), not both")
+        if type(self.checkpoint_every) is not int or self.checkpoint_every < 0:
+            raise ValueError(f"checkpoint_every must be an integer >= 0, got {self.checkpoint_every!r}")
+        if self.out is None and (self.resume or self.checkpoint_every):
+            raise ValueError("resume and checkpoint_every need the run's folder (out=..., --out)")
+
+
+class Task:
+    """A trainer's part of the recipe (see ``tagger.train`` and ``treernn.train``)."""
+
+    network: ClassVar[type[TrainedNetwork]]
+    score_name: ClassVar[str] = "dev_score"   # the metadata key of the best dev score
+    words: list[list[str]]                     # training token lists (vocabulary, word-vector text)
+    labels: list[str]                          # the classes the network predicts
+    has_dev: bool
+
+    def batches(self, vocab: Vocab, rng: random.Random) -> Iterable[Any]:
+        raise NotImplementedError
+
+    def loss(self, model: torch.nn.Module, batch: Any) -> torch.Tensor:
+        raise NotImplementedError
+
+    def score(self, net: TrainedNetwork) -> float:
+        raise NotImplementedError
+
+    def data(self) -> Iterable[Any]:
+        """The training and dev items as JSON-able values (their hash tells a resumed run's data apart)."""
+        raise NotImplementedError
+
+
+def fingerprint(items: Iterable[Any]) -> str:
+    h = hashlib.sha256()
+    for item in items:
+        h.update(json.dumps(item, ensure_ascii=False).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def check_out(run: RunOptions) -> Path | None:
+    """Refuse a bad output folder before any work is done; a one-line error says why."""
+    if run.out is None:
+        return None
+    out = Path(run.out)
+    if str(run.out).strip() == "":
+        raise ValueError("the output folder name is empty")
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out} is a file, not a folder: give a folder to save the model in")
+    if not run.resume and not run.overwrite and ((out / CONFIG).exists() or has_checkpoint(out)):
+        raise FileExistsError(f"{out} already holds a model: give --overwrite (overwrite=True) to replace it, "
+                              f"or --resume (resume=True) to continue its run")
+    return out
+
+
+def _differences(saved: dict, now: dict, prefix: str = "") -> list[str]:
+    out = []
+    for key in sorted(saved.keys() | now.keys()):
+        a, b = saved.get(key), now.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key}: {a!r} in the checkpoint, {b!r} now")
+    return out
+
+
+def learn_vectors(spec: str | WordVectors | None, words: Sequence[Sequence[str]], held_out: Iterable[Sequence[str]],
+                  dim: int, show: bool) -> WordVectors | None:
+    """``spec`` as :func:`corpora.wordvectors.word_vectors_from` reads it, with a line of progress."""
+    if spec is None or isinstance(spec, WordVectors):
+        return spec
+    if not isinstance(spec, str):
+        raise TypeError(f"word_vectors must be a spec string, WordVectors or None, got {type(spec).__name__}")
+    start = time.perf_counter()
+    vectors = word_vectors_from(spec, words, dim, held_out=held_out)
+    if show and vectors is not None:
+        tqdm.write(f"word vectors: {len(vectors):,} words x {vectors.dim} from {spec} "
+                   f"({time.perf_counter() - start:.1f}s)")
+    return vectors
+
+
+def train_network(task: Task, config, train_config: TrainConfig, *, min_count: int = 1,
+                  word_vectors: str | WordVectors | None = None, vector_dim: int = VECTOR_DIM,
+                  held_out: Iterable[Sequence[str]] = (), init_embeddings_from: str | Path | None = None,
+                  meta: dict | None = None, run: RunOptions | None = None) -> tuple[TrainedNetwork, History]:
+    """Train ``task.network`` on ``task`` following the recipe above; returns the best network and history."""
+    run = run or RunOptions()
+    kind = task.network.KIND
+    if isinstance(word_vectors, WordVectors) and init_embeddings_from is not None:
+        raise ValueError("give word_vectors or init_embeddings_from, not both: a saved model brings its own vectors")
+    if init_embeddings_from is not None:
+        word_vectors = None   # the saved model's vectors come with its embedding
+    if type(min_count) is not int or min_count < 1:
+        raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
+    out = check_out(run)
+    device = resolve_device(run.device)
+    owned = distributed.setup(device)
+    try:
+        group = distributed.current()
+        show = run.progress and group.main
+        recipe = {"config": config.to_dict(), "min_count": min_count,
+                  "training": {k: v for k, v in asdict(train_config).items() if k not in RESUMABLE},
+                  "word_vectors": word_vectors if not isinstance(word_vectors, WordVectors) else
+                  f"WordVectors({len(word_vectors)} words x {word_vectors.dim})",
+                  "init_embeddings_from": str(init_embeddings_from) if init_embeddings_from else None,
+                  "data": fingerprint(task.data()), "meta": meta or {}}
+        ckpt = load_checkpoint(out, kind) if run.resume else None
+        if ckpt is not None:
+            saved = {k: v for k, v in ckpt.recipe.items() if k not in ("model_config", "meta")}
+            if saved.get("data") != recipe["data"]:
+                raise ValueError(f"the training or dev data differ from those of the run in {out}; "
+                                 f"resume with the same data")
+            diffs = _differences(saved, {k: v for k, v in recipe.items() if k != "meta"})
+            if diffs:
+                raise ValueError(f"the run in {out} was made with other settings ({'; '.join(diffs[:3])}); "
+                                 f"resume with the same settings (only {', '.join(RESUMABLE)} may change)")
+        set_seed(train_config.seed)   # model initialisation is part of what the seed reproduces
+        vectors, embedding = None, None
+        if ckpt is not None:
+            vocab, config = ckpt.vocab, type(config).from_dict(ckpt.recipe["model_config"])
+        elif init_embeddings_from is not None:
+            source_vocab, emb_config, embedding = load_embedding(init_embeddings_from)
+            vocab, config = source_vocab.with_labels(task.labels), replace(config, embedding=emb_config)
+        else:
+            vectors = learn_vectors(word_vectors, task.words, held_out, vector_dim, show)
+            vocab = Vocab.build(task.words, [task.labels], min_count=min_count,
+                                vector_words=vectors.words if vectors else None)
+            config = sized_for(config, vectors)
+        distributed.check_same(vocab_to_bytes(vocab), "vocabulary", group)
+        net = task.network.new(vocab, config, vectors)
+        if embedding is not None:
+            net.model.embedding.load_state_dict(embedding)
+        if ckpt is not None:
+            net.model.load_state_dict(ckpt.model)
+        net.to(device)
+        recipe["model_config"] = net.config.to_dict()
+        net.meta = {"training": asdict(train_config), **(meta or {})}
+        if ckpt is not None and ckpt.state.history.best_epoch:
+            net.meta.update(best_epoch=ckpt.state.history.best_epoch,
+                            **{task.score_name: round(ckpt.state.history.best_score, 5)})
+        if out is not None and group.main:
+            out.mkdir(parents=True, exist_ok=True)
+            if run.overwrite:   # the old run's checkpoint must not be resumed into the new run
+                shutil.rmtree(checkpoint_folder(out), ignore_errors=True)
+
+        def on_best(epoch: int, score: float) -> None:
+            net.meta.update(best_epoch=epoch, **{task.score_name: round(score, 5)})
+            if out is not None:
+                net.save(out)
+
+        def checkpoint(state) -> None:
+            save_checkpoint(out, kind, recipe, vocab, net.model.state_dict(), state)
+
+        history = fit(net.model, lambda rng: task.batches(vocab, rng), task.loss, train_config,
+                      (lambda _model: task.score(net)) if task.has_dev else None, on_best, run.progress,
+                      state=ckpt.state if ckpt is not None else None,
+                      checkpoint=checkpoint if out is not None else None, checkpoint_every=run.checkpoint_every,
+                      on_step=run.on_step, device=device)
+        net.meta["stopped"] = history.stopped
+        if out is not None and group.main:
+            net.save(out)   # the best weights (fit restored them) with the final metadata
+        return net, history
+    finally:
+        if owned:
+            distributed.teardown()
