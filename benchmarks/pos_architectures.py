@@ -15,8 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import corpora
+from corpora.wordvectors import DEFAULT_VECTORS, word_vectors_from
 from deeptrees import TrainConfig
-from corpora.wordvectors import DEFAULT_CORPORA, word_vectors_from
 from tagger import TaggerConfig, evaluate, train_tagger
 
 VARIANTS = [  # (name, changes to the default TaggerConfig)
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--epochs", type=int, default=12, help="epoch budget for every variant")
     p.add_argument("--quick", action="store_true")
-    p.add_argument("--word-vectors", default=",".join(DEFAULT_CORPORA),
+    p.add_argument("--word-vectors", default=DEFAULT_VECTORS,
                    help="as tagger train --word-vectors (default: %(default)s)")
     p.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
     args = p.parse_args(argv)
@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         train, dev, test, epochs = train[:200], dev[:50], test[:50], 1
     known = {w for s in train for w, _ in s}
-    vectors = word_vectors_from(args.word_vectors, [[w for w, _ in s] for s in train])
+    vectors = word_vectors_from(args.word_vectors, [[w for w, _ in s] for s in train],
+                                held_out=[[w for w, _ in s] for s in dev + test])
     base = TaggerConfig()
     rows = []
     for name, change in VARIANTS:

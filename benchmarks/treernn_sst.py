@@ -7,7 +7,8 @@
 SST: train on train.txt, select on dev root accuracy, report on test.txt with Socher's protocol
 (fine-grained accuracy at all nodes and at the root; binary root accuracy over non-neutral trees).
 No pretrained word vectors by default (as Socher et al. 2013); ``--word-vectors brown,conll2000,sentence_polarity``
-gives every cell frozen vectors learned from that unlabelled NLTK text plus the SST training sentences.
+gives every cell frozen vectors learned from that unlabelled NLTK text plus the SST training sentences,
+the SST dev and test sentences removed from it first. PTB phrase labels are trained without vectors.
 Published numbers (Socher et al. 2013; Tai et al. 2015, with GloVe vectors) are printed beside.
 PTB: phrase label of every labelled node of the cleaned, binarised test trees, next to a
 majority-class baseline and logistic regression on bag-of-children features.
@@ -20,12 +21,13 @@ from collections import Counter
 from dataclasses import replace
 
 from corpora import EmbeddingConfig
-from deeptrees import TrainConfig
 from corpora.trees import (NO_LABEL, PTB_PHRASE_LABELS, SST_CLASSES, is_leaf, load_ptb_trees, load_sst,
                            nodes_postorder, tree_words)
 from corpora.wordvectors import word_vectors_from
+from deeptrees import TrainConfig
 from treernn import TreeNetConfig, train_treenet
 from treernn.model import SUGGESTED_HIDDEN as HIDDEN
+from treernn.train import TRAINING
 
 PUBLISHED = {  # fine all, fine root, binary root
     "rnn": ("RNN (Socher 2013)", 79.0, 43.2, 82.4),
@@ -35,16 +37,17 @@ PUBLISHED = {  # fine all, fine root, binary root
 
 
 def train_config(args: argparse.Namespace) -> TrainConfig:
-    """AdaGrad, lr 0.05, batches of 25 trees (Tai et al.'s settings) for every cell."""
-    return TrainConfig(epochs=2 if args.quick else args.epochs, batch_size=25, optimizer="adagrad", lr=0.05,
-                       weight_decay=1e-5, patience=4, seed=args.seed)
+    """The tree networks' defaults (AdaGrad, lr 0.05, batches of 25 trees: Tai et al.'s settings), patience 4."""
+    return replace(TRAINING, epochs=2 if args.quick else args.epochs, patience=4, seed=args.seed)
 
 
 def sst(args: argparse.Namespace) -> None:
     train, dev, test = load_sst("train"), load_sst("dev"), load_sst("test")
     if args.quick:
         train, dev = train[:500], dev[:200]
-    vectors = word_vectors_from(args.word_vectors, [tree_words(t) for t in train])
+    # the SST dev and test sentences are removed from the vectors' text (sentence_polarity holds most of them)
+    vectors = word_vectors_from(args.word_vectors, [tree_words(t) for t in train],
+                                held_out=[tree_words(t) for t in dev + test])
     rows = []
     for cell in args.cells:
         cfg = TreeNetConfig(cell=cell, hidden_size=HIDDEN[cell], dropout=0.5, embedding=EmbeddingConfig(word_dim=100))
@@ -100,7 +103,7 @@ def ptb(args: argparse.Namespace) -> None:
     cfg = TreeNetConfig(cell=best, hidden_size=HIDDEN[best], dropout=0.3)
     tc = replace(train_config(args), optimizer="adam", lr=2e-3)
     net, _ = train_treenet(train, dev, cfg, tc, select_on="all", progress=not args.no_progress,
-                           classes=PTB_PHRASE_LABELS)
+                           classes=PTB_PHRASE_LABELS, word_vectors=None)
     ours = net.evaluate(test)
     tr = [x for t in train for x in span_features(t)]
     te = [x for t in test for x in span_features(t)]

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import fields
 
 from .device import DEFAULT_DEVICE
+from .train import RESUMABLE
 
 
 def add_dataclass_options(p: argparse.ArgumentParser, cls, title: str, helps: dict[str, str] | None = None,
@@ -88,8 +89,8 @@ def positive_int(text: str) -> int:
     return value
 
 
-# options of how a run is carried out: the ones a resumed run may give anew
-RUN_OPTIONS = ("out", "overwrite", "resume", "checkpoint_every", "device", "quiet", "epochs", "max_minutes")
+# options of how a run is carried out, not of what it trains: taken from the command line on --resume too
+RUN_OPTIONS = ("out", "overwrite", "resume", "checkpoint_every", "device", "quiet")
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
@@ -101,8 +102,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--overwrite", action="store_true", help="replace the model already in --out (the old one "
                    "stays until the new run saves its first model)")
     g.add_argument("--resume", metavar="DIR", help="continue the run checkpointed in DIR with the options it was "
-                   "started with; only " + ", ".join("--" + o.replace("_", "-") for o in RUN_OPTIONS[3:]) +
-                   " may be given anew (e.g. raise --epochs)")
+                   "started with; only " + ", ".join("--" + o.replace("_", "-") for o in RUN_OPTIONS[3:] + RESUMABLE)
+                   + " may be given anew (e.g. raise --epochs)")
     g.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
                    help="also checkpoint every N optimizer steps, not only at the end of each epoch (default: 0)")
     g.add_argument("--device", default=DEFAULT_DEVICE, metavar="DEVICE",
@@ -127,13 +128,14 @@ def resumed_args(args: argparse.Namespace, defaults: dict, kind: str) -> argpars
     if args.out and args.out != args.resume:
         raise ValueError(f"--out {args.out} and --resume {args.resume} differ: a resumed run stays in its folder")
     saved = saved_options(args.resume, kind)
-    for key, value in vars(args).items():
-        if key not in RUN_OPTIONS and key in saved and value != defaults.get(key) and value != saved[key]:
+    given = {k: v for k, v in vars(args).items() if k not in RUN_OPTIONS and v != defaults.get(k)}
+    for key, value in given.items():
+        if key not in RESUMABLE and key in saved and value != saved[key]:
             flag = "--" + key.replace("_", "-")
             raise ValueError(f"{flag} {value} differs from the run in {args.resume} ({saved[key]}); --resume "
                              f"continues that run with its own options")
-    keep = {k: getattr(args, k) for k in RUN_OPTIONS}
-    return argparse.Namespace(**{**vars(args), **saved, **keep, "out": args.resume})
+    now = {k: getattr(args, k) for k in RUN_OPTIONS}
+    return argparse.Namespace(**{**vars(args), **saved, **given, **now, "out": args.resume})
 
 
 def cli_options(args: argparse.Namespace) -> dict:

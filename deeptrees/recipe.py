@@ -34,9 +34,8 @@ from .checkpoint import checkpoint_folder, has_checkpoint, load_checkpoint, save
 from .device import DEFAULT_DEVICE, resolve_device
 from .modelfile import CONFIG, vocab_to_bytes
 from .network import TrainedNetwork, load_embedding
-from .train import History, TrainConfig, fit, set_seed
+from .train import RESUMABLE, History, TrainConfig, fit, set_seed
 
-RESUMABLE = ("epochs", "max_minutes")   # training settings a resumed run may change
 
 
 @dataclass
@@ -49,7 +48,7 @@ class RunOptions:
     checkpoint_every: int = 0          # also checkpoint every N optimizer steps (0: at epoch ends only)
     device: str = DEFAULT_DEVICE       # auto | cpu | cuda | cuda:N
     progress: bool = True
-    on_step: Callable[[int, float], None] | None = None   # called after every optimizer step
+    on_step: Callable[[int, float, torch.nn.Module], None] | None = None   # after every step: (step, loss, model)
 
     def __post_init__(self) -> None:
         if self.overwrite and self.resume:
@@ -167,6 +166,10 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
             if diffs:
                 raise ValueError(f"the run in {out} was made with other settings ({'; '.join(diffs[:3])}); "
                                  f"resume with the same settings (only {', '.join(RESUMABLE)} may change)")
+        if out is not None and group.main:
+            out.mkdir(parents=True, exist_ok=True)
+            if run.overwrite:   # the old run's checkpoint must not be resumed into the new run
+                shutil.rmtree(checkpoint_folder(out), ignore_errors=True)
         set_seed(train_config.seed)   # model initialisation is part of what the seed reproduces
         vectors, embedding = None, None
         if ckpt is not None:
@@ -191,10 +194,6 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
         if ckpt is not None and ckpt.state.history.best_epoch:
             net.meta.update(best_epoch=ckpt.state.history.best_epoch,
                             **{task.score_name: round(ckpt.state.history.best_score, 5)})
-        if out is not None and group.main:
-            out.mkdir(parents=True, exist_ok=True)
-            if run.overwrite:   # the old run's checkpoint must not be resumed into the new run
-                shutil.rmtree(checkpoint_folder(out), ignore_errors=True)
 
         def on_best(epoch: int, score: float) -> None:
             net.meta.update(best_epoch=epoch, **{task.score_name: round(score, 5)})

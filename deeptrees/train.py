@@ -28,6 +28,7 @@ from . import distributed
 from .device import to_device
 
 OPTIMIZERS = ("adam", "adagrad", "sgd")
+RESUMABLE = ("epochs", "max_minutes")   # TrainConfig fields that a resumed run may change
 
 
 @dataclass
@@ -138,7 +139,7 @@ def fit(model: nn.Module,
         state: TrainState | None = None,
         checkpoint: Callable[[TrainState], None] | None = None,
         checkpoint_every: int = 0,
-        on_step: Callable[[int, float], None] | None = None,
+        on_step: Callable[[int, float, nn.Module], None] | None = None,
         device: torch.device | None = None) -> History:
     """Train ``model`` in place and leave it holding the weights of its best dev epoch.
 
@@ -148,7 +149,7 @@ def fit(model: nn.Module,
     ``checkpoint(state)`` runs after every epoch and every ``checkpoint_every`` steps with the
     whole training state; ``state`` (a checkpoint read back, the model already holding its
     weights) continues that run: the same batches, dropout masks and updates as if it had
-    never stopped. ``on_step(step, loss)`` runs after every optimizer step; batches are moved to
+    never stopped. ``on_step(step, loss, model)`` runs after every optimizer step; batches are moved to
     ``device``. Under ``torchrun`` the model trains data-parallel; only rank 0 evaluates and calls
     ``on_best`` and ``checkpoint``.
     """
@@ -210,7 +211,7 @@ def fit(model: nn.Module,
             bar.update()
             bar.set_postfix(loss=f"{state.loss_sum / state.batch:.4f}", refresh=False)
             if on_step is not None:
-                on_step(state.step, value)
+                on_step(state.step, value, model)
             if checkpoint_every and state.step % checkpoint_every == 0 and i + 1 < len(epoch_batches):
                 save_checkpoint()
         bar.close()
@@ -219,6 +220,7 @@ def fit(model: nn.Module,
         record = {"epoch": epoch, "loss": state.loss_sum / max(state.batch, 1),
                   "seconds": time.perf_counter() - start, "train_seconds": time.perf_counter() - epoch_start}
         state.epoch, state.batch, state.loss_sum = epoch, 0, 0.0
+        state.order = order.getstate()     # the batch order of the next epoch starts here
         score = evaluate(model) if evaluate is not None and group.main else float(epoch)
         out_of_time = cfg.max_minutes is not None and time.perf_counter() - start > 60 * cfg.max_minutes
         score, out_of_time = distributed.broadcast([score, float(out_of_time)], group)   # rank 0 decides

@@ -46,3 +46,30 @@ def test_help_explains_every_option():
     for flag in ("--layers", "--cell", "--unidirectional", "--clip-norm", "--patience", "--word-dropout", "--seed",
                  "--word-vectors", "--vector-dim"):
         assert flag in proc.stdout
+
+
+def test_cli_and_python_build_the_same_configs():
+    from tagger import TaggerConfig
+    from tagger.cli import build_parser as tagger_parser
+    from tagger.cli import configs_from_args as tagger_configs
+    from tagger.train import TRAINING as TAGGER_TRAINING
+    from treernn import TreeNetConfig
+    from treernn.cli import build_parser as tree_parser
+    from treernn.cli import configs_from_args as tree_configs
+    from treernn.train import TRAINING as TREE_TRAINING
+
+    assert tagger_configs(tagger_parser().parse_args(["train", "--out", "x"])) == (TaggerConfig(), TAGGER_TRAINING)
+    assert tree_configs(tree_parser().parse_args(["train", "--out", "x"])) == (TreeNetConfig(), TREE_TRAINING)
+    rntn = tree_configs(tree_parser().parse_args(["train", "--out", "x", "--cell", "rntn"]))[0]
+    assert rntn == TreeNetConfig(cell="rntn") and rntn.hidden_size == 40
+    assert TREE_TRAINING.weight_decay == 1e-5 and TREE_TRAINING.optimizer == "adagrad"
+
+
+def test_limits_must_be_positive(capsys):
+    import pytest
+
+    for flag in ("--max-train-sentences", "--min-count"):
+        for bad in ("0", "-3390"):
+            with pytest.raises(SystemExit):
+                main(["train", "--out", "x", flag, bad])
+            assert "must be >= 1" in capsys.readouterr().err

@@ -164,3 +164,17 @@ def test_cli_train_evaluate_predict(tmp_path, capsys):
     assert "good" in printed and "root:" in printed
     assert main(["predict", "--model", str(out), "(2 (2 a)"]) == 2
     assert "never closed" in capsys.readouterr().err
+
+
+def test_a_tagger_starts_from_a_tree_nets_embedding(sst_small, treebank_train, tmp_path):
+    from tagger import train_tagger
+
+    train, _ = sst_small
+    trees, _ = train_treenet(train, None, TreeNetConfig(hidden_size=8, embedding=SMALL_EMB), TrainConfig(epochs=1),
+                             out=tmp_path / "trees", progress=False, word_vectors=None)
+    tagger, _ = train_tagger(treebank_train[:20], None, train_config=TrainConfig(epochs=1, lr=1e-12),
+                             init_embeddings_from=tmp_path / "trees", progress=False)
+    assert tagger.vocab.words.strings == trees.vocab.words.strings and tagger.config.embedding == SMALL_EMB
+    assert "NN" in tagger.tagset and "2" not in tagger.tagset
+    for name, w in trees.model.embedding.state_dict().items():
+        assert torch.allclose(tagger.model.embedding.state_dict()[name], w, atol=1e-6), name

@@ -111,3 +111,25 @@ def test_tagger_with_vectors_saves_and_tags_identically(small_train, tmp_path):
     assert torch.equal(loaded.model.embedding.vectors, tagger.model.embedding.vectors)
     sents = [[w for w, _ in s] for s in small_train[:20]] + [["The", "zorgian", "rally", "."]]
     assert loaded.tag_sents(sents) == tagger.tag_sents(sents)
+
+
+def test_a_word_only_in_the_test_split_never_reaches_the_vectors_or_vocabulary(tmp_path):
+    from collections import Counter
+
+    from tagger import Tagger, train_tagger
+    from tests.conftest import tiny_tagger_config
+
+    train, dev, test = (corpora.load("treebank", s) for s in ("train", "dev", "test"))
+    seen = Counter(corpora.normalize(w) for s in train + dev for w, _ in s)
+    test_words = [[w for w, _ in s] for s in test]
+    in_test = Counter(corpora.normalize(w) for s in test_words for w in s if w.isalpha())
+    only_test = {w for w, c in in_test.items() if c >= 2} - set(seen)    # enough to get a vector
+    # the treebank's raw text holds every split: held out, the test sentences' words must vanish
+    everything = WordVectors.from_corpora(["treebank"], dim=8)
+    assert len(only_test & set(everything.words)) > 20
+    tagger, _ = train_tagger(train[:200], dev[:20], tiny_tagger_config(), TrainConfig(epochs=1, batch_size=50),
+                             out=tmp_path / "m", progress=False, word_vectors="treebank", vector_dim=8,
+                             held_out=test_words)
+    saved = Tagger.load(tmp_path / "m").vocab
+    assert not only_test & set(saved.vector_words.strings) and not only_test & set(saved.words.strings)
+    assert len(saved.vector_words) > 1000

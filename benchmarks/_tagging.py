@@ -1,0 +1,142 @@
+"""What the POS benchmarks share: the three systems (ours, NLTK's perceptron, a CRF), each trained
+and timed in a fresh child process (so its peak RSS is its own), and the result table.
+
+OOV = word form never seen in the training split (the same set for all systems). Tagging speed is
+the whole test split tagged in one call (batched where the system batches), after one warm-up
+pass, best of 3. Our tagger also reads unlabelled text: word vectors learned from NLTK's raw text
+with this run's dev and test sentences removed (the seconds count in its training time); the peers
+see the labelled training split only.
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+SYSTEMS = {"ours": "BiLSTM (ours)", "perceptron": "NLTK perceptron", "crf": "CRF (crfsuite)"}
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    from corpora.wordvectors import DEFAULT_VECTORS
+
+    p.add_argument("--quick", action="store_true", help="300 training sentences, 2 epochs: checks the script works")
+    p.add_argument("--seed", type=int, default=1, help="our tagger's random seed (default: %(default)s)")
+    p.add_argument("--save", help="also save our trained tagger to this folder")
+    p.add_argument("--word-vectors", default=DEFAULT_VECTORS,
+                   help="our tagger's frozen word vectors: NLTK corpora to learn them from, a GloVe text file, "
+                        "or none (default: %(default)s)")
+    p.add_argument("--no-progress", action="store_true", help="no progress output")
+    p.add_argument("--only", nargs="*", choices=list(SYSTEMS), help="run only these systems")
+
+
+def _speed(tag_sents, sents) -> float:
+    tag_sents(sents)  # warm-up: one whole pass (first calls allocate and initialise)
+    best = min(_timed(tag_sents, sents) for _ in range(3))
+    return sum(map(len, sents)) / best
+
+
+def _timed(fn, arg) -> float:
+    t = time.perf_counter()
+    fn(arg)
+    return time.perf_counter() - t
+
+
+def crf_features(sent: list[str], i: int) -> list[str]:
+    w = sent[i]
+    lw = w.lower()
+    shape = "".join("X" if c.isupper() else "x" if c.islower() else "d" if c.isdigit() else c for c in w)
+    f = ["b", "w=" + lw, "shape=" + shape[:6], "up=%d" % w.isupper(), "title=%d" % w.istitle(),
+         "digit=%d" % any(c.isdigit() for c in w), "hyph=%d" % ("-" in w)]
+    f += [f"p{k}={lw[:k]}" for k in (1, 2, 3, 4)] + [f"s{k}={lw[-k:]}" for k in (1, 2, 3, 4)]
+    for d in (-2, -1, 1, 2):
+        j = i + d
+        f.append(f"w{d}=" + (sent[j].lower() if 0 <= j < len(sent) else "<s>"))
+    f.append("w-1w=" + (sent[i - 1].lower() if i else "<s>") + "|" + lw)
+    return f
+
+
+def run_system(name: str, corpus: str, args: argparse.Namespace) -> dict:
+    import corpora
+
+    train, dev, test = (corpora.load(corpus, s) for s in ("train", "dev", "test"))
+    if args.quick:
+        train, dev = train[:300], dev[:50]
+    known = {w for s in train for w, _ in s}
+    test_words = [[w for w, _ in s] for s in test]
+    t0 = time.perf_counter()
+    extra = {}
+    if name == SYSTEMS["ours"]:
+        from dataclasses import replace
+
+        from tagger import TaggerConfig, train_tagger
+        from tagger.train import TRAINING
+
+        train_config = replace(TRAINING, seed=args.seed, **({"epochs": 2} if args.quick else args.training))
+        tagger, hist = train_tagger(train, dev, TaggerConfig(), train_config, out=args.save, overwrite=True,
+                                    progress=not args.no_progress, word_vectors=args.word_vectors,
+                                    held_out=test_words)
+        tag_sents = tagger.tag_sents
+        extra = {"epochs": len(hist.epochs), "best_epoch": hist.best_epoch, "dev": hist.best_score}
+    elif name == SYSTEMS["perceptron"]:
+        from nltk.tag.perceptron import PerceptronTagger
+
+        tagger = PerceptronTagger(load=False)
+        tagger.train([list(s) for s in train], nr_iter=5)
+        tag_sents = tagger.tag_sents
+    else:
+        import tempfile
+
+        import pycrfsuite
+
+        trainer = pycrfsuite.Trainer(verbose=False)
+        for s in train:
+            words = [w for w, _ in s]
+            trainer.append([crf_features(words, i) for i in range(len(words))], [t for _, t in s])
+        trainer.set_params({"c1": 0.1, "c2": 0.01, "max_iterations": 20 if args.quick else 150,
+                            "feature.possible_transitions": True})
+        path = str(Path(tempfile.mkdtemp()) / "model.crfsuite")
+        trainer.train(path)
+        crf = pycrfsuite.Tagger()
+        crf.open(path)
+
+        def tag_sents(sents):
+            return [list(zip(s, crf.tag([crf_features(s, i) for i in range(len(s))]))) for s in sents]
+    train_s = time.perf_counter() - t0
+    from tagger.evaluate import evaluate
+
+    result = evaluate(tag_sents, test, lambda w: w in known)
+    return {"system": name, "acc": result.accuracy, "oov": result.oov_accuracy, "train_s": train_s,
+            "tok_s": _speed(tag_sents, test_words), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "oov_tokens": result.oov_tokens, "tokens": result.tokens, **extra}
+
+
+def run_all(corpus: str, args: argparse.Namespace) -> list[dict]:
+    """Each chosen system in its own fresh process, one after another; rows in SYSTEMS order."""
+    ctx = mp.get_context("spawn")
+    rows = []
+    for key in args.only or SYSTEMS:
+        with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+            rows.append(pool.submit(run_system, SYSTEMS[key], corpus, args).result())
+    return rows
+
+
+def print_table(rows: list[dict], title: str, minutes: bool = False) -> None:
+    r0 = rows[0]
+    unit = "train min" if minutes else "train s"
+    print(f"\n{title}, test split: {r0['tokens']} tokens, {r0['oov_tokens']} OOV")
+    print(f"{'system':<18}{'accuracy':>10}{'OOV acc':>10}{unit:>11}{'tag tok/s':>12}{'peak RSS MB':>13}")
+    for r in rows:
+        t = r["train_s"] / 60 if minutes else r["train_s"]
+        print(f"{r['system']:<18}{100 * r['acc']:>9.2f}%{100 * r['oov']:>9.2f}%{t:>11.1f}"
+              f"{r['tok_s']:>12,.0f}{r['rss_mb']:>13.0f}")
+    by = {r["system"]: r for r in rows}
+    ours = by.get(SYSTEMS["ours"])
+    if ours:
+        if "epochs" in ours:
+            print(f"ours: {ours['epochs']} epochs, best dev {100 * ours['dev']:.2f}% at epoch {ours['best_epoch']}")
+        for key in ("perceptron", "crf"):
+            if SYSTEMS[key] in by:
+                print(f"tagging speed ours / {key}: {ours['tok_s'] / by[SYSTEMS[key]]['tok_s']:.2f}x")

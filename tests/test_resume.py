@@ -1,0 +1,145 @@
+"""Checkpoints and resume: a run stopped anywhere continues bit for bit; bad resumes are refused."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from deeptrees import ModelFileError, TrainConfig
+from deeptrees.checkpoint import checkpoint_folder, load_checkpoint
+from tagger import Tagger, train_tagger
+from tests.conftest import tiny_tagger_config
+from treernn import TreeNet, TreeNetConfig, train_treenet
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)      # bit-identical results need the same reduction order
+    yield
+    torch.set_num_threads(threads)
+
+
+def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    x, y = a.state_dict(), b.state_dict()
+    return x.keys() == y.keys() and all(torch.equal(x[k], y[k]) for k in x)
+
+
+def tag(train, dev, epochs, out, **run):
+    return train_tagger(train, dev, tiny_tagger_config(), TrainConfig(epochs=epochs, batch_size=10, lr=0.02, seed=3),
+                        out=out, progress=False, word_vectors=None, **run)
+
+
+class Crash(Exception):
+    pass
+
+
+def crash_at(step):
+    def on_step(s, loss, model):
+        if s == step:
+            raise Crash
+    return on_step
+
+
+def test_two_epochs_then_resume_to_four_equals_four_epochs(small_train, treebank_dev, tmp_path):
+    dev = treebank_dev[:20]
+    straight, hist = tag(small_train, dev, 4, tmp_path / "straight")
+    tag(small_train, dev, 2, tmp_path / "resumed")
+    resumed, rhist = tag(small_train, dev, 4, tmp_path / "resumed", resume=True)
+    assert same_weights(straight.model, resumed.model)             # the best epoch's weights
+    assert rhist.step_losses == hist.step_losses and rhist.best_epoch == hist.best_epoch
+    assert [e["dev"] for e in rhist.epochs] == [e["dev"] for e in hist.epochs]
+    last = [load_checkpoint(tmp_path / d, "tagger").model for d in ("straight", "resumed")]
+    assert all(torch.equal(last[0][k], last[1][k]) for k in last[0])   # and the last epoch's
+    assert same_weights(Tagger.load(tmp_path / "resumed").model, straight.model)
+
+
+def test_a_crash_mid_epoch_resumes_from_the_last_step_checkpoint(small_train, tmp_path):
+    straight, hist = tag(small_train, None, 2, tmp_path / "straight")
+    with pytest.raises(Crash):     # 5 batches an epoch: step 8 is mid-epoch 2, checkpoint at step 6
+        tag(small_train, None, 2, tmp_path / "crashed", checkpoint_every=3, on_step=crash_at(8))
+    assert load_checkpoint(tmp_path / "crashed", "tagger").state.step == 6
+    resumed, rhist = tag(small_train, None, 2, tmp_path / "crashed", resume=True, checkpoint_every=3)
+    assert same_weights(straight.model, resumed.model) and rhist.step_losses == hist.step_losses
+
+
+def test_tree_net_resumes_bit_for_bit(tmp_path):
+    from corpora.trees import load_sst
+
+    train = load_sst("train")[:40]
+    cfg, tc = TreeNetConfig(hidden_size=8), TrainConfig(epochs=3, batch_size=10, optimizer="adagrad", lr=0.05)
+    straight, _ = train_treenet(train, None, cfg, tc, out=tmp_path / "a", progress=False, word_vectors=None)
+    with pytest.raises(Crash):
+        train_treenet(train, None, cfg, tc, out=tmp_path / "b", progress=False, word_vectors=None,
+                      on_step=crash_at(7))
+    resumed, _ = train_treenet(train, None, cfg, tc, out=tmp_path / "b", progress=False, word_vectors=None,
+                               resume=True)
+    assert same_weights(straight.model, resumed.model)
+    assert same_weights(TreeNet.load(tmp_path / "b").model, straight.model)
+
+
+def test_bad_resumes_are_refused_with_the_reason(small_train, tmp_path):
+    out = tmp_path / "run"
+    tag(small_train, None, 1, out)
+    with pytest.raises(FileExistsError, match="already holds a model.*overwrite"):
+        tag(small_train, None, 1, out)
+    with pytest.raises(ValueError, match="data differ"):
+        tag(small_train[:30], None, 2, out, resume=True)
+    with pytest.raises(ValueError, match="hidden_size: 16 in the checkpoint, 24 now"):
+        train_tagger(small_train, None, replace(tiny_tagger_config(), hidden_size=24), TrainConfig(epochs=2, batch_size=10,
+                     lr=0.02, seed=3), out=out, resume=True, progress=False, word_vectors=None)
+    with pytest.raises(ValueError, match="lr: 0.02 in the checkpoint, 0.01 now"):
+        train_tagger(small_train, None, tiny_tagger_config(), TrainConfig(epochs=2, batch_size=10, lr=0.01, seed=3),
+                     out=out, resume=True, progress=False, word_vectors=None)
+    with pytest.raises(ModelFileError, match="not a 'treenet' run"):
+        train_treenet(["(1 (1 a) (2 b))"], out=out, resume=True, progress=False, word_vectors=None)
+    with pytest.raises(ModelFileError, match="holds no checkpoint"):
+        tag(small_train, None, 2, tmp_path / "empty", resume=True)
+    pointer = checkpoint_folder(out) / "checkpoint.json"
+    pointer.write_text(pointer.read_text()[:200])
+    with pytest.raises(ModelFileError, match="checkpoint.json is corrupt"):
+        tag(small_train, None, 2, out, resume=True)
+    tag(small_train, None, 1, out, overwrite=True)    # --overwrite: a fresh run, a fresh checkpoint
+    assert load_checkpoint(out, "tagger").state.epoch == 1
+
+
+def write_tagged(path: Path, sentences) -> Path:
+    path.write_text("".join(" ".join(f"{w}/{t}" for w, t in s) + "\n" for s in sentences))
+    return path
+
+
+def test_a_killed_cli_run_resumes_to_a_loadable_model(small_train, treebank_dev, tmp_path):
+    train = write_tagged(tmp_path / "train.txt", small_train * 8)
+    dev = write_tagged(tmp_path / "dev.txt", treebank_dev[:10])
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "tagger", "train", "--train-file", str(train), "--dev-file", str(dev),
+           "--epochs", "3", "--hidden", "8", "--word-dim", "8", "--char-out", "8", "--word-vectors", "none",
+           "--batch-size", "4", "--checkpoint-every", "5", "--quiet"]
+    proc = subprocess.Popen(cmd + ["--out", str(out)], cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    pointer = checkpoint_folder(out) / "checkpoint.json"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:     # wait for a checkpoint taken mid-epoch
+        if pointer.exists() and json.loads(pointer.read_text())["progress"]["batch"] > 0:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    progress = json.loads(pointer.read_text())["progress"]
+    assert progress["epoch"] < 3
+    done = subprocess.run([sys.executable, "-m", "tagger", "train", "--resume", str(out)], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert load_checkpoint(out, "tagger").state.epoch == 3
+    assert len(Tagger.load(out).tag(["The", "cat", "sat", "."])) == 4
+    refused = subprocess.run(cmd + ["--out", str(out)], cwd=ROOT, capture_output=True, text=True)
+    assert refused.returncode == 2 and "already holds a model" in refused.stderr
+    assert "Traceback" not in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
