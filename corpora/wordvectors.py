@@ -186,6 +186,17 @@ class WordVectors:
         return cls(words, np.array(rows, dtype=np.float32))
 
 
+def _words(reader) -> Iterator[list[str]]:
+    """A corpus' sentences as words: treebank-style empty elements (``*T*-1``, tagged ``-NONE-``) are
+    not words (and would keep its sentences from matching held-out text)."""
+    from nltk.corpus.reader import BracketParseCorpusReader
+
+    reader.fileids()   # an NLTK LazyCorpusLoader becomes its reader class on first use
+    if isinstance(reader, BracketParseCorpusReader):
+        return ([w for w, t in s if t != "-NONE-"] for s in reader.tagged_sents())
+    return iter(reader.sents())
+
+
 def corpus_sentences(names: Sequence[str]) -> Iterator[list[str]]:
     """Token lists of whole NLTK corpora (their ``sents()``), e.g. ``["brown", "conll2000"]``, read lazily.
 
@@ -201,7 +212,7 @@ def corpus_sentences(names: Sequence[str]) -> Iterator[list[str]]:
         if reader is None or not hasattr(reader, "sents"):
             raise ValueError(f"NLTK corpus {name!r} has no sentences to learn word vectors from")
         readers.append(reader)
-    return (s for reader in readers for s in reader.sents())
+    return (s for reader in readers for s in _words(reader))
 
 
 def sentence_key(tokens: Sequence[str]) -> str:
