@@ -12,6 +12,7 @@ decisions (dev score, stop) are broadcast so all ranks stop together.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 from dataclasses import dataclass
 
@@ -120,4 +121,7 @@ def wrap(model: nn.Module, group: Group) -> nn.Module:
 
     device_ids = [group.device.index] if group.device.type == "cuda" else None
     # buffers (the frozen vector table, word counts) never change: no need to send them every step
-    return DistributedDataParallel(model, device_ids=device_ids, broadcast_buffers=False)
+    # (torch >= 2.13 names that option forward_sync_buffers; earlier releases broadcast_buffers)
+    newer = "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters
+    quiet = {"forward_sync_buffers" if newer else "broadcast_buffers": False}
+    return DistributedDataParallel(model, device_ids=device_ids, **quiet)
