@@ -32,7 +32,7 @@ from corpora.wordvectors import VECTOR_DIM, WordVectors, sized_for, word_vectors
 from . import distributed
 from .checkpoint import checkpoint_folder, has_checkpoint, load_checkpoint, save_checkpoint
 from .device import DEFAULT_DEVICE, resolve_device
-from .modelfile import CONFIG, vocab_to_bytes
+from .modelfile import CONFIG, check_state, vocab_to_bytes
 from .network import TrainedNetwork, load_embedding
 from .train import RESUMABLE, History, TrainConfig, fit, set_seed
 
@@ -116,6 +116,18 @@ def _differences(saved: dict, now: dict, prefix: str = "") -> list[str]:
     return out
 
 
+def check_same_run(saved: dict, now: dict, out: Path) -> None:
+    """Refuse to resume the run recorded as ``saved`` with other data or settings (``now``)."""
+    if saved.get("data") != now["data"]:
+        raise ValueError(f"the training or dev data differ from those of the run in {out}; resume with the same data")
+    ignore = ("model_config", "meta")   # derived from the rest / free-form
+    diffs = _differences({k: v for k, v in saved.items() if k not in ignore},
+                         {k: v for k, v in now.items() if k not in ignore})
+    if diffs:
+        raise ValueError(f"the run in {out} was made with other settings ({'; '.join(diffs[:3])}); "
+                         f"resume with the same settings (only {', '.join(RESUMABLE)} may change)")
+
+
 def learn_vectors(spec: str | WordVectors | None, words: Sequence[Sequence[str]], held_out: Iterable[Sequence[str]],
                   dim: int, show: bool) -> WordVectors | None:
     """``spec`` as :func:`corpora.wordvectors.word_vectors_from` reads it, with a line of progress."""
@@ -158,14 +170,7 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
                   "data": fingerprint(task.data()), "meta": meta or {}}
         ckpt = load_checkpoint(out, kind) if run.resume else None
         if ckpt is not None:
-            saved = {k: v for k, v in ckpt.recipe.items() if k not in ("model_config", "meta")}
-            if saved.get("data") != recipe["data"]:
-                raise ValueError(f"the training or dev data differ from those of the run in {out}; "
-                                 f"resume with the same data")
-            diffs = _differences(saved, {k: v for k, v in recipe.items() if k != "meta"})
-            if diffs:
-                raise ValueError(f"the run in {out} was made with other settings ({'; '.join(diffs[:3])}); "
-                                 f"resume with the same settings (only {', '.join(RESUMABLE)} may change)")
+            check_same_run(ckpt.recipe, recipe, out)
         if out is not None and group.main:
             out.mkdir(parents=True, exist_ok=True)
             if run.overwrite:   # the old run's checkpoint must not be resumed into the new run
@@ -187,6 +192,7 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
         if embedding is not None:
             net.model.embedding.load_state_dict(embedding)
         if ckpt is not None:
+            check_state(net.model.state_dict(), ckpt.model, checkpoint_folder(out))
             net.model.load_state_dict(ckpt.model)
         net.to(device)
         recipe["model_config"] = net.config.to_dict()
