@@ -106,6 +106,37 @@ def nodes_postorder(tree: Tree) -> list[Tree]:
     return out
 
 
+_SPACE, _CLOSE = object(), object()
+
+
+def bracketed(tree: Tree) -> str:
+    """The tree as one bracketed line, like ``str(tree)`` but without recursion (NLTK's recurses)."""
+    out: list[str] = []
+    stack: list = [tree]
+    while stack:
+        item = stack.pop()
+        if item is _SPACE:
+            out.append(" ")
+        elif item is _CLOSE:
+            out.append(")")
+        elif isinstance(item, Tree):
+            out.append(f"({item.label()}")
+            stack.append(_CLOSE)
+            for child in reversed(item):
+                stack += [child, _SPACE]
+        else:
+            out.append(str(item))
+    return "".join(out)
+
+
+def tree_depth(tree: Tree) -> int:
+    """Levels of ``Tree`` nodes on the longest path from the root (a preterminal alone is 1)."""
+    depth: dict[int, int] = {}
+    for node in nodes_postorder(tree):
+        depth[id(node)] = 1 + max((depth[id(c)] for c in node if isinstance(c, Tree)), default=0)
+    return depth[id(tree)]
+
+
 def is_leaf(node: Tree) -> bool:
     return len(node) == 1 and isinstance(node[0], str)
 

@@ -30,6 +30,7 @@ from .vocab import normalize
 
 DEFAULT_CORPORA = ("brown", "conll2000", "sentence_polarity")
 DEFAULT_VECTORS = ",".join(DEFAULT_CORPORA)   # the --word-vectors spec that training uses by default
+NO_VECTORS = ("", "none", "no", "off")          # --word-vectors specs that mean: no word vectors
 VECTOR_DIM = 64            # size of learned vectors: 35k words x 64 x float16 = 4.5 MB in a saved model
 MAX_FILE_WORDS = 100_000   # the table is saved in every model: GloVe's 400k words would add 80 MB
 
@@ -264,7 +265,7 @@ def word_vectors_from(spec: str, extra: Iterable[Sequence[str]] = (), dim: int =
     comma-separated NLTK corpus names whose text (plus ``extra``, e.g. the training sentences)
     :meth:`WordVectors.learn` turns into ``dim``-dimensional vectors, the ``held_out`` sentences
     (the run's dev and test text) removed from the corpora first."""
-    if spec.strip().lower() in ("", "none", "no", "off"):
+    if spec.strip().lower() in NO_VECTORS:
         return None
     if Path(spec).is_file():
         return WordVectors.load_text(spec, max_words=MAX_FILE_WORDS)

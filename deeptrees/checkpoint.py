@@ -77,7 +77,7 @@ def save_checkpoint(out: str | Path, kind: str, recipe: dict, vocab: Vocab, mode
     }
     return write_folder(checkpoint_folder(out), POINTER, meta,
                         {"state": ("state.safetensors", tensors_to_bytes(tensors)),
-                         "vocab": ("vocab.json", vocab_to_bytes(vocab))})
+                         "vocab": ("vocab.json", vocab_to_bytes(vocab))}, seal=True)
 
 
 def _pointer(out: str | Path, kind: str) -> dict:
@@ -85,7 +85,7 @@ def _pointer(out: str | Path, kind: str) -> dict:
     if not (folder / POINTER).is_file():
         raise ModelFileError(f"{out} holds no checkpoint to resume ({folder / POINTER} is missing); "
                              f"train without --resume")
-    meta = read_pointer(folder, POINTER, (FORMAT_VERSION,), "checkpoint")
+    meta = read_pointer(folder, POINTER, (FORMAT_VERSION,), "checkpoint", sealed=True)
     if meta.get("kind") != kind:
         raise ModelFileError(f"{folder / POINTER} is the checkpoint of a {meta.get('kind')!r} run, not a {kind!r} run")
     return meta

@@ -64,12 +64,20 @@ def sha256(data: bytes) -> str:
 _OURS = re.compile(r"^[a-z]+-[0-9a-f]{16}\.[a-z.]+$|^\..+\.tmp$")
 
 
+SEAL = "sealed_sha256"
+
+
+def _seal(meta: dict) -> str:
+    return sha256(json.dumps(meta, sort_keys=True).encode("utf-8"))
+
+
 def write_folder(folder: str | Path, pointer: str, meta: dict, files: dict[str, tuple[str, bytes]],
-                 legacy: tuple[str, ...] = ()) -> Path:
+                 legacy: tuple[str, ...] = (), seal: bool = False) -> Path:
     """Save ``files`` (role -> (name such as ``"model.safetensors"``, bytes)) and ``meta`` as one unit.
 
-    The pointer file gets ``meta`` plus ``"files": {role: {"name", "sha256"}}``. Afterwards files of
-    earlier saves in ``folder`` (content-named, temporary, or named in ``legacy``) are removed;
+    The pointer file gets ``meta`` plus ``"files": {role: {"name", "sha256"}}``; with ``seal`` also a
+    SHA-256 of its own content, for files nobody should edit by hand (checkpoints). Afterwards files
+    of earlier saves in ``folder`` (content-named, temporary, or named in ``legacy``) are removed;
     sub-folders are left alone.
     """
     folder = Path(folder)
@@ -80,7 +88,10 @@ def write_folder(folder: str | Path, pointer: str, meta: dict, files: dict[str, 
         fname = f"{stem}-{digest[:16]}.{suffix}"
         write_atomic(folder / fname, data)
         listed[role] = {"name": fname, "sha256": digest}
-    write_atomic(folder / pointer, json.dumps({**meta, "files": listed}, indent=2).encode("utf-8"))
+    body = {**meta, "files": listed}
+    if seal:
+        body[SEAL] = _seal(body)
+    write_atomic(folder / pointer, json.dumps(body, indent=2).encode("utf-8"))
     keep = {pointer} | {f["name"] for f in listed.values()}
     for path in folder.iterdir():
         if path.name not in keep and path.is_file() and (_OURS.match(path.name) or path.name in legacy):
@@ -88,8 +99,9 @@ def write_folder(folder: str | Path, pointer: str, meta: dict, files: dict[str, 
     return folder
 
 
-def read_pointer(folder: str | Path, pointer: str, versions: tuple[int, ...], what: str) -> dict:
-    """The JSON of ``folder/pointer``, whose ``format_version`` must be one of ``versions``."""
+def read_pointer(folder: str | Path, pointer: str, versions: tuple[int, ...], what: str, sealed: bool = False) -> dict:
+    """The JSON of ``folder/pointer``, whose ``format_version`` must be one of ``versions`` (and whose
+    seal must match its content, if ``sealed``)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ModelFileError(f"{what} folder {folder} does not exist or is not a folder")
@@ -107,6 +119,9 @@ def read_pointer(folder: str | Path, pointer: str, versions: tuple[int, ...], wh
         known = " or ".join(map(str, versions))
         newer = " (newer than this package; upgrade it)" if type(version) is int and version > max(versions) else ""
         raise ModelFileError(f"{path} has format_version {version!r}{newer}; this package reads format {known}")
+    if sealed and meta.pop(SEAL, None) != _seal(meta):
+        raise ModelFileError(f"{path} was changed or damaged after it was written (its content does not match "
+                             f"its {SEAL})")
     return meta
 
 

@@ -27,7 +27,7 @@ import torch
 from tqdm.auto import tqdm
 
 from corpora.vocab import Vocab
-from corpora.wordvectors import VECTOR_DIM, WordVectors, sized_for, word_vectors_from
+from corpora.wordvectors import NO_VECTORS, VECTOR_DIM, WordVectors, sized_for, word_vectors_from
 
 from . import distributed
 from .checkpoint import checkpoint_folder, has_checkpoint, load_checkpoint, save_checkpoint
@@ -136,10 +136,11 @@ def learn_vectors(spec: str | WordVectors | None, words: Sequence[Sequence[str]]
     if not isinstance(spec, str):
         raise TypeError(f"word_vectors must be a spec string, WordVectors or None, got {type(spec).__name__}")
     start = time.perf_counter()
+    if show and spec.strip().lower() not in NO_VECTORS:
+        tqdm.write(f"word vectors from {spec} ...")
     vectors = word_vectors_from(spec, words, dim, held_out=held_out)
     if show and vectors is not None:
-        tqdm.write(f"word vectors: {len(vectors):,} words x {vectors.dim} from {spec} "
-                   f"({time.perf_counter() - start:.1f}s)")
+        tqdm.write(f"word vectors: {len(vectors):,} words x {vectors.dim} ({time.perf_counter() - start:.1f}s)")
     return vectors
 
 

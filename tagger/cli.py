@@ -18,19 +18,32 @@ from deeptrees.options import (EMB_HELP, TRAIN_HELP, add_dataclass_options, add_
 from deeptrees.train import TrainConfig
 
 
+def read_text_file(path: str) -> str:
+    """A UTF-8 text file's contents (a byte-order mark dropped); a file that is not UTF-8 is a
+    ``ValueError`` naming the file, the byte offset and the line."""
+    data = open(path, "rb").read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise ValueError(f"{path}: not UTF-8 text: byte {data[e.start]:#04x} at offset {e.start} (line {line}); "
+                         f"convert the file to UTF-8") from None
+
+
 def read_tagged_file(path: str) -> list[list[tuple[str, str]]]:
     """One sentence a line, tokens written ``word/TAG`` (the last ``/`` splits), as NLTK's ``str2tuple``."""
     sentences = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            sent = []
-            for tok in line.split():
-                word, sep, tag = tok.rpartition("/")
-                if not sep or not word or not tag:
-                    raise ValueError(f"{path}:{lineno}: token {tok!r} is not of the form word/TAG")
-                sent.append((word, tag))
-            if sent:
-                sentences.append(sent)
+    for lineno, line in enumerate(read_text_file(path).splitlines(), 1):
+        sent = []
+        for tok in line.split():
+            word, sep, tag = tok.rpartition("/")
+            if not sep or not word or not tag:
+                raise ValueError(f"{path}:{lineno}: token {tok!r} is not of the form word/TAG")
+            sent.append((word, tag))
+        if sent:
+            sentences.append(sent)
+    if not sentences:
+        raise ValueError(f"{path} holds no tagged sentences")
     return sentences
 
 
@@ -149,8 +162,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import evaluate
 
+    from .evaluate import check_tagset
+
     tagger = _load_tagger(args.model, args.device)
     gold = _data(args, args.split, args.file)
+    check_tagset(gold, tagger.tagset)
     result = evaluate(tagger.tag_sents, gold, tagger.vocab.knows)
     print(result.summary())
     if not args.no_report:

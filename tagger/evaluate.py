@@ -27,6 +27,24 @@ class Evaluation:
                 f"OOV accuracy {100 * self.oov_accuracy:.2f}% on {self.oov_tokens} unseen tokens")
 
 
+def check_tagset(gold: Sequence[Sentence], tagset: Sequence[str]) -> None:
+    """Refuse to score a model on gold data whose tags are mostly not the model's (another tag set):
+    the accuracy would be meaningless."""
+    known = set(tagset)
+    tags = [t for s in gold for _, t in s]
+    if not tags:
+        raise ValueError("the gold data hold no tagged tokens")
+    foreign = sum(t not in known for t in tags)
+    if foreign > len(tags) / 2:
+        gold_set = sorted(set(tags))
+
+        def few(names: list[str]) -> str:
+            return " ".join(names[:12]) + (f" ... ({len(names)} tags)" if len(names) > 12 else "")
+        raise ValueError(f"{foreign:,} of {len(tags):,} gold tags are not in the model's tag set: the data use "
+                         f"{few(gold_set)}; the model knows {few(list(tagset))}. Evaluate on data tagged with the "
+                         f"model's tag set (e.g. --tagset, --column)")
+
+
 def evaluate(tag_sents: Callable[[list[list[str]]], list[list[tuple[str, str]]]], gold: Sequence[Sentence],
              known: Callable[[str], bool]) -> Evaluation:
     """Score any ``tag_sents`` function (ours, NLTK's, a CRF's) on gold sentences.

@@ -73,3 +73,37 @@ def test_limits_must_be_positive(capsys):
             with pytest.raises(SystemExit):
                 main(["train", "--out", "x", flag, bad])
             assert "must be >= 1" in capsys.readouterr().err
+
+
+def test_bad_files_and_folders_are_one_line_errors(tmp_path, capsys):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("the/DT dog/NN\ncaf\xe9/NN ./.\n".encode("latin-1"))
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes("\ufeffthe/DT dog/NN ./.\n".encode("utf-8"))
+    cases = [(["evaluate", "--file", str(empty)], "empty.txt holds no tagged sentences"),
+             (["train", "--train-file", str(latin), "--out", str(tmp_path / "o")], r"latin.txt: not UTF-8 text: "
+              r"byte 0xe9 at offset 17 \(line 2\)"),
+             (["train", "--out", str(bom), "--epochs", "1"], "bom.txt is a file, not a folder"),
+             (["tag", "--model", "", "x"], "--model is empty"),
+             (["evaluate", "--corpus", "brown", "--split", "dev"], "gold tags are not in the model's tag set")]
+    import re
+
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert re.search(message, err) and len(err.strip().splitlines()) == 1, err
+    from tagger.cli import read_tagged_file
+
+    assert read_tagged_file(str(bom))[0][0] == ("the", "DT")      # the byte-order mark is not part of a word
+
+
+def test_progress_in_a_log_is_one_line_an_epoch(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "tagger", "train", "--max-train-sentences", "30", "--epochs", "2",
+                           "--hidden", "8", "--word-vectors", "none", "--out", str(tmp_path / "m")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "\r" not in proc.stderr + proc.stdout and len(proc.stderr) < 2000
+    assert [line.split()[:2] for line in proc.stdout.splitlines() if line.startswith("epoch")] == \
+        [["epoch", "1"], ["epoch", "2"]]

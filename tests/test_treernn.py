@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from corpora import EmbeddingConfig
-from deeptrees import TrainConfig
 from corpora.trees import batch_trees, load_sst, parse_tree
+from deeptrees import TrainConfig
 from treernn import TreeNet, TreeNetConfig, load, train_treenet
 from treernn.reference import reference_logits
 from treernn.train import vocab_for_trees
@@ -178,3 +178,19 @@ def test_a_tagger_starts_from_a_tree_nets_embedding(sst_small, treebank_train, t
     assert "NN" in tagger.tagset and "2" not in tagger.tagset
     for name, w in trees.model.embedding.state_dict().items():
         assert torch.allclose(tagger.model.embedding.state_dict()[name], w, atol=1e-6), name
+
+
+def test_cli_prints_a_very_deep_tree_without_recursion(tmp_path, capsys):
+    from treernn.cli import main
+
+    net = TreeNet.new(vocab_for_trees(load_sst("dev")[:5]), TreeNetConfig(hidden_size=4, embedding=SMALL_EMB))
+    net.save(tmp_path / "m")
+    deep = "(1 " * 1500 + "w" + " (2 x))" * 1500
+    assert main(["predict", "--model", str(tmp_path / "m"), deep]) == 0
+    out = capsys.readouterr().out.strip()
+    from corpora.trees import tree_words
+
+    assert "\n" not in out and tree_words(parse_tree(out)) == ["w"] + ["x"] * 1500   # one bracketed line
+    with pytest.raises(SystemExit):
+        main(["train", "--max-train-trees", "0", "--out", str(tmp_path / "x")])
+    assert "must be >= 1" in capsys.readouterr().err

@@ -112,13 +112,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+PRETTY_DEPTH = 100   # deeper trees are printed bracketed, not drawn
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from .api import load
+
+    from corpora.trees import bracketed, tree_depth
 
     net = load(args.model, args.device)
     lines = args.trees or [line for line in sys.stdin.read().splitlines() if line.strip()]
     for tree in net.predict_batch(lines):
-        tree.pretty_print()
+        if tree_depth(tree) <= PRETTY_DEPTH:
+            tree.pretty_print()
+        else:   # NLTK's drawing recurses once per level: a deep tree is printed on one line instead
+            print(bracketed(tree))
         if args.probs:
             print("root:", " ".join(f"{c}={p:.3f}" for c, p in tree.probs.items()))
     return 0
