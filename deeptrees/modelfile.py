@@ -120,6 +120,7 @@ def load_network(folder: str | Path, kind: str, config_cls, network_cls):
         config = config_cls.from_dict(saved.config["model"])
     except (KeyError, TypeError, ValueError) as e:
         raise ModelFileError(f"{folder / CONFIG} does not describe a {kind}: {e}") from None
+    config.check_sizes(saved.state, saved.weights)
     try:
         with torch.device("meta"):
             skeleton = network_cls(saved.vocab, config)

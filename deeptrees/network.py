@@ -25,10 +25,27 @@ from .modelfile import CONFIG, load_model, load_network, model_kind, save_networ
 
 class NetworkConfig:
     """What the architecture dataclasses (tagger, tree net) share: the checks on ``cell``,
-    ``hidden_size`` and ``dropout`` (``CELLS`` names the valid cells), and the JSON round trip
-    of a config holding an ``embedding``."""
+    ``hidden_size`` and ``dropout`` (``CELLS`` names the valid cells), the JSON round trip
+    of a config holding an ``embedding``, and which weight shape each size must match (``SIZES``)."""
 
     CELLS: ClassVar[dict]
+    # config field -> (tensor, axis) whose length it is; checked against a weights file before building
+    SIZES: ClassVar[dict[str, tuple[str, int]]] = {
+        "embedding.word_dim": ("embedding.words.weight", 1),
+        "embedding.shape_dim": ("embedding.shapes.weight", 1),
+        "embedding.char_dim": ("embedding.char_encoder.chars.weight", 1),
+        "embedding.vector_dim": ("embedding.vectors", 1),
+    }
+
+    def check_sizes(self, state: dict[str, torch.Tensor], where: Path) -> None:
+        """Refuse weights whose shapes another value of a size field would need, naming the field."""
+        for name, (tensor, axis) in self.SIZES.items():
+            value = self
+            for part in name.split("."):
+                value = getattr(value, part)
+            if tensor in state and state[tensor].dim() > axis and state[tensor].shape[axis] != value:
+                raise ModelFileError(f"{where.parent / CONFIG}: {name} is {value}, but {tensor} in {where.name} "
+                                     f"has {state[tensor].shape[axis]} (shape {tuple(state[tensor].shape)})")
 
     def __post_init__(self) -> None:
         if self.cell not in self.CELLS:

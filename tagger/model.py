@@ -27,6 +27,7 @@ class TaggerConfig(NetworkConfig):
     dropout: float = 0.5         # on embeddings, between layers and before the classifier
 
     CELLS: ClassVar[dict] = CELLS
+    SIZES: ClassVar[dict] = {**NetworkConfig.SIZES, "hidden_size": ("rnn.weight_hh_l0", 1)}
 
     def __post_init__(self) -> None:
         super().__post_init__()

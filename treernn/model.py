@@ -30,6 +30,7 @@ class TreeNetConfig(NetworkConfig):
     dropout: float = 0.3         # on leaf inputs and before the classifier
 
     CELLS: ClassVar[dict] = CELLS
+    SIZES: ClassVar[dict] = {**NetworkConfig.SIZES, "hidden_size": ("classify.weight", 1)}
 
     def __post_init__(self) -> None:
         if self.hidden_size is None and self.cell in SUGGESTED_HIDDEN:
