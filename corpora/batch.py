@@ -48,6 +48,7 @@ class WordBatch:
     shapes: torch.Tensor       # (U,) word-shape id of each distinct word
     lengths: torch.Tensor      # (B,) true sequence lengths
     vector_ids: torch.Tensor | None = None  # (B, T) rows in the pretrained vector table, when the vocab has one
+    features: torch.Tensor | None = None    # (B, T, F) ids of the extra input columns, when the vocab has them
 
     @property
     def mask(self) -> torch.Tensor:
@@ -57,27 +58,51 @@ class WordBatch:
         """The batch on ``device`` (``lengths`` stay on the CPU, where packing wants them)."""
         move = lambda t: t.to(device, non_blocking=True) if t is not None else None  # noqa: E731
         return WordBatch(move(self.word_ids), move(self.type_index), move(self.char_ids), move(self.shapes),
-                         self.lengths, move(self.vector_ids))
+                         self.lengths, move(self.vector_ids), move(self.features))
 
 
-def check_tokens(tokens: object, where: str = "sentence") -> list[str]:
-    """Validate one token list: a list/tuple of non-empty strings without whitespace inside."""
+def check_tokens(tokens: object, where: str = "sentence", n_features: int = 0) -> list:
+    """Validate one token list: non-empty strings without whitespace inside; with ``n_features``
+    extra input columns, each token is a tuple ``(word, feature, ...)`` of 1 + n_features strings."""
     if isinstance(tokens, str):
         raise TypeError(f"{where} is a str, not a list of tokens; split it first "
                         f"(or use tag_text() for raw text)")
     if not isinstance(tokens, Sequence):
         raise TypeError(f"{where} must be a list of str tokens, got {type(tokens).__name__}")
     for i, tok in enumerate(tokens):
-        if not isinstance(tok, str):
-            raise TypeError(f"token {i} of {where} is a {type(tok).__name__} ({tok!r}), not a str")
-        if not tok or tok.split() != [tok]:
-            raise ValueError(f"token {i} of {where} ({tok!r}) is empty or contains whitespace; "
-                             f"tokens must be single words")
-    return list(tokens)
+        if n_features:
+            if not (isinstance(tok, (tuple, list)) and len(tok) == 1 + n_features):
+                raise TypeError(f"token {i} of {where} is {tok!r}: this model reads {n_features} feature column(s) "
+                                f"beside each word, so a token is a tuple (word, {', '.join(['feature'] * n_features)})")
+            values = tok
+        else:
+            if isinstance(tok, (tuple, list)):
+                raise TypeError(f"token {i} of {where} is a {type(tok).__name__} ({tok!r}): this model reads words "
+                                f"only (no feature columns), give str tokens")
+            values = (tok,)
+        for value in values:
+            if not isinstance(value, str):
+                raise TypeError(f"token {i} of {where} is a {type(value).__name__} ({value!r}), not a str")
+            if not value or value.split() != [value]:
+                raise ValueError(f"token {i} of {where} ({value!r}) is empty or contains whitespace; "
+                                 f"tokens must be single words")
+    return [tuple(t) for t in tokens] if n_features else list(tokens)
 
 
-def encode_words(vocab: Vocab, sentences: Sequence[Sequence[str]]) -> WordBatch:
-    """Encode token lists (not validated here; see :func:`check_tokens`) as a :class:`WordBatch`."""
+def split_tokens(tokens: Sequence) -> tuple[list[str], list[tuple[str, ...]] | None]:
+    """Tokens as given (str, or tuples ``(word, feature, ...)``) -> (words, features or None)."""
+    if tokens and isinstance(tokens[0], (tuple, list)):
+        return [t[0] for t in tokens], [tuple(t[1:]) for t in tokens]
+    return list(tokens), None
+
+
+def encode_words(vocab: Vocab, sentences: Sequence[Sequence[str]],
+                 features: Sequence[Sequence[Sequence[str]]] | None = None) -> WordBatch:
+    """Encode token lists (not validated here; see :func:`check_tokens`) as a :class:`WordBatch`;
+    ``features`` gives per sentence, per token, the extra input columns the vocabulary knows."""
+    if (vocab.features is None) != (features is None):
+        raise ValueError("this vocabulary reads " + (f"{len(vocab.features)} feature column(s) beside each word; "
+                         "give them" if vocab.features else "words only; give no feature columns"))
     B = len(sentences)
     T = max((len(s) for s in sentences), default=0)
     types: dict[str, int] = {}
@@ -96,9 +121,16 @@ def encode_words(vocab: Vocab, sentences: Sequence[Sequence[str]]) -> WordBatch:
     L = max((len(r) for r in rows), default=1)
     char_ids = torch.tensor([[0] * L] + [r + [0] * (L - len(r)) for r in rows], dtype=torch.long)
     shapes = torch.tensor([0] + [word_shape(w) for w in types], dtype=torch.long)
+    feature_ids = None
+    if features is not None:
+        F = len(vocab.features)
+        feature_ids = torch.zeros(B, T, F, dtype=torch.long)
+        for b, sent in enumerate(features):
+            if sent:
+                feature_ids[b, : len(sent)] = torch.tensor([vocab.feature_ids(v) for v in sent], dtype=torch.long)
     return WordBatch(ids[:, 0][type_index], type_index, char_ids, shapes,
                      torch.tensor([len(s) for s in sentences], dtype=torch.long),
-                     ids[:, 1][type_index] if vocab.vector_words is not None else None)
+                     ids[:, 1][type_index] if vocab.vector_words is not None else None, feature_ids)
 
 
 def length_batches(lengths: Sequence[int], batch_size: int, shuffle: bool = False,

@@ -7,6 +7,7 @@ A token's vector is the concatenation of
 - a character-level encoding of the word as written (CNN or BiLSTM), which carries
   prefixes, suffixes and capitalisation to words never seen in training,
 - a small word-shape embedding (lower / Title / UPPER / digits / punctuation ...),
+- an embedding of each extra input column, when the data has any (a POS tag beside each word),
 - optionally a *frozen* pretrained word vector (:mod:`corpora.wordvectors`) for every word the
   vector table knows, far beyond the training words. Frozen, so an unseen word's vector stays in
   the same space as the vectors the network was trained with.
@@ -38,11 +39,12 @@ class EmbeddingConfig:
     shape_dim: int = 8
     word_dropout: float = 0.5      # alpha: a word seen c times becomes <unk> with prob alpha/(alpha+c)
     vector_dim: int = 0            # size of the frozen pretrained word vectors; 0 = none (set by training)
+    feature_dim: int = 16          # size of each extra input column's embedding (when the vocabulary has any)
 
     def __post_init__(self) -> None:
         if self.char_encoder not in ("cnn", "lstm", "none"):
             raise ValueError(f"char_encoder must be 'cnn', 'lstm' or 'none', got {self.char_encoder!r}")
-        for name in ("word_dim", "char_dim", "char_out", "char_kernel"):
+        for name in ("word_dim", "char_dim", "char_out", "char_kernel", "feature_dim"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.vector_dim < 0:
@@ -102,6 +104,8 @@ class TokenEmbedding(nn.Module):
             self.register_buffer("vectors", torch.zeros(len(vocab.vector_words), cfg.vector_dim,
                                                         dtype=torch.float16))
         self.vector_words = vocab.vector_words
+        self.features = nn.ModuleList(nn.Embedding(len(index), cfg.feature_dim, padding_idx=0)
+                                      for index in vocab.features or ())
         # counts decide word dropout; a buffer so it travels with the weights
         self.register_buffer("word_counts", torch.tensor(vocab.word_counts, dtype=torch.float), persistent=False)
         self.unk_id = vocab.words.unk_id
@@ -109,7 +113,7 @@ class TokenEmbedding(nn.Module):
     @property
     def output_dim(self) -> int:
         char = self.cfg.char_out if self.char_encoder is not None else 0
-        return self.cfg.word_dim + char + self.cfg.shape_dim + self.cfg.vector_dim
+        return self.cfg.word_dim + char + self.cfg.shape_dim + self.cfg.vector_dim + self.cfg.feature_dim * len(self.features)
 
     def load_vectors(self, vectors: "WordVectors") -> int:
         """Fill the frozen table from ``vectors`` (row order of ``vocab.vector_words``); returns rows filled."""
@@ -142,4 +146,5 @@ class TokenEmbedding(nn.Module):
         parts = [self.words(ids), types[batch.type_index]]
         if self.cfg.vector_dim:
             parts.append(self.vectors[batch.vector_ids].float())
+        parts += [emb(batch.features[..., i]) for i, emb in enumerate(self.features)]
         return torch.cat(parts, dim=-1)

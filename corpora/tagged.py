@@ -1,7 +1,8 @@
 """Tagged-sentence loaders with the project's standard splits.
 
 Every loader returns plain Python data, a list of sentences, each a list of ``(word, tag)``
-pairs, so the result works with NLTK's own taggers and evaluation as well as with ours.
+pairs, so the result works with NLTK's own taggers and evaluation as well as with ours. Data with
+extra input columns has ``(word, feature, ..., tag)`` tuples (CoNLL-2000 with ``pos_feature=True``).
 
 >>> from corpora import load
 >>> train = load("treebank", split="train")
@@ -15,6 +16,8 @@ The splits follow ``shared/README.md`` so figures from tests and benchmarks comp
 - conll2000: ``train.txt`` (its last 1,000 sentences are dev) and ``test.txt``.
 """
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from nltk.tag.mapping import map_tag
 
@@ -85,16 +88,29 @@ def load_conll2000_triples(split: str = "train") -> list[list[tuple[str, str, st
     return train[:-1000] if split == "train" else train[-1000:]
 
 
-def load_conll2000(split: str = "train", column: str = "chunk") -> list[Sentence]:
-    """CoNLL-2000 as ``(word, tag)`` pairs, the tag being the IOB chunk (default) or the POS column."""
+def load_conll2000(split: str = "train", column: str = "chunk", pos_feature: bool = False) -> list:
+    """CoNLL-2000 as ``(word, tag)`` pairs, the tag being the IOB chunk (default) or the POS column;
+    with ``pos_feature`` as ``(word, POS, chunk)`` triples, the POS tag an input feature."""
     if column not in ("chunk", "pos"):
         raise ValueError(f"unknown column {column!r}; expected 'chunk' or 'pos'")
+    if pos_feature:
+        if column != "chunk":
+            raise ValueError("pos_feature=True labels chunks: use column='chunk'")
+        return load_conll2000_triples(split)
     col = 2 if column == "chunk" else 1
     return [[(t[0], t[col]) for t in s] for s in load_conll2000_triples(split)]
 
 
+def split_tagged(sentence: Sequence[Sequence[str]]) -> tuple[list, list[str]]:
+    """A tagged sentence -> (tokens, tags). Items are ``(word, tag)`` or ``(word, feature, ..., tag)``;
+    a token is then the word alone, or the tuple ``(word, feature, ...)``."""
+    tokens = [t[0] if len(t) == 2 else tuple(t[:-1]) for t in sentence]
+    return tokens, [t[-1] for t in sentence]
+
+
 def load(name: str, split: str = "train", **options) -> list[Sentence]:
-    """Load a tagged corpus by name: ``treebank`` (``tagset=``), ``brown``, ``conll2000`` (``column=``)."""
+    """Load a tagged corpus by name: ``treebank`` (``tagset=``), ``brown``, ``conll2000`` (``column=``,
+    ``pos_feature=``)."""
     loaders = {"treebank": load_treebank, "brown": load_brown, "conll2000": load_conll2000}
     if name not in loaders:
         raise ValueError(f"unknown corpus {name!r}; expected one of {', '.join(CORPORA)}")

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 PAD, UNK, BOW, EOW = "<pad>", "<unk>", "<w>", "</w>"
-VOCAB_FORMAT = 2      # 2: optional "vector_words" (words that have a pretrained vector)
+VOCAB_FORMAT = 3      # 2: optional "vector_words" (words that have a pretrained vector); 3: optional "features"
 MAX_WORD_CHARS = 24   # longer words keep their first and last 12 characters: prefix and suffix matter
 CACHE_SIZE = 200_000
 _DIGIT = re.compile(r"\d")
@@ -57,11 +57,12 @@ class Vocab:
 
     ``vector_words``, when given, lists the words of a pretrained vector table
     (:class:`corpora.wordvectors.WordVectors`) in table order after ``<pad>`` and ``<unk>``; it is
-    a separate index because it reaches far beyond the training words.
+    a separate index because it reaches far beyond the training words. ``features``, when given,
+    holds one index per extra input column (a CoNLL-2000 POS tag beside each word, say).
     """
 
     def __init__(self, words: list[str], word_counts: list[int], chars: list[str], labels: list[str],
-                 vector_words: list[str] | None = None):
+                 vector_words: list[str] | None = None, features: list[list[str]] | None = None):
         if len(words) != len(word_counts):
             raise ValueError("words and word_counts differ in length")
         self.words = Index(words, unk=UNK)
@@ -69,6 +70,7 @@ class Vocab:
         self.chars = Index(chars, unk=UNK)
         self.labels = Index(labels)
         self.vector_words = Index(vector_words, unk=UNK) if vector_words is not None else None
+        self.features = [Index(f, unk=UNK) for f in features] if features else None
         # lookups repeat for the same word forms: cache them (bounded, plain dicts)
         self._word_ids: dict[str, tuple[int, int]] = {}
         self._char_rows: dict[str, list[int]] = {}
@@ -76,11 +78,22 @@ class Vocab:
     @classmethod
     def build(cls, sentences: Iterable[list[str]], label_seqs: Iterable[Iterable[str]] = (),
               min_count: int = 1, extra_labels: Iterable[str] = (),
-              vector_words: Iterable[str] | None = None) -> "Vocab":
+              vector_words: Iterable[str] | None = None,
+              feature_seqs: Iterable[Sequence[Sequence[str]]] | None = None) -> "Vocab":
         """Count training tokens; words seen fewer than ``min_count`` times become ``<unk>``.
 
         ``vector_words``: the (normalised) words of a pretrained vector table, in its row order.
+        ``feature_seqs``: per sentence, per token, the values of the extra input columns.
         """
+        features = None
+        if feature_seqs is not None:
+            columns: list[set[str]] = []
+            for sent in feature_seqs:
+                for values in sent:
+                    columns += [set() for _ in range(len(values) - len(columns))]
+                    for column, value in zip(columns, values):
+                        column.add(value)
+            features = [[PAD, UNK, *sorted(c)] for c in columns] or None
         words, chars = Counter(), Counter()
         for sent in sentences:
             for w in sent:
@@ -96,6 +109,7 @@ class Vocab:
             chars=[PAD, UNK, BOW, EOW] + sorted(chars),
             labels=sorted(labels),
             vector_words=[PAD, UNK, *vector_words] if vector_words is not None else None,
+            features=features,
         )
 
     def word_ids(self, word: str) -> tuple[int, int]:
@@ -123,6 +137,10 @@ class Vocab:
                 self._char_rows[word] = row
         return row
 
+    def feature_ids(self, values: Sequence[str]) -> list[int]:
+        """Ids of one token's extra-column values (unknown values: ``<unk>``)."""
+        return [index.index(v) for index, v in zip(self.features or (), values)]
+
     def knows(self, word: str) -> bool:
         """True when ``word`` has its own vector (it was seen in training often enough)."""
         return normalize(word) in self.words
@@ -133,6 +151,8 @@ class Vocab:
              "chars": self.chars.strings, "labels": self.labels.strings}
         if self.vector_words is not None:
             d["vector_words"] = self.vector_words.strings
+        if self.features is not None:
+            d["features"] = [f.strings for f in self.features]
         return d
 
     @classmethod
@@ -141,14 +161,16 @@ class Vocab:
         version = d.get("format_version", 0)
         if type(version) is not int or version > VOCAB_FORMAT:
             raise ValueError(f"vocabulary format {version!r} is not one this package reads (up to {VOCAB_FORMAT})")
-        return cls(d["words"], d["word_counts"], d["chars"], d["labels"], d.get("vector_words"))
+        return cls(d["words"], d["word_counts"], d["chars"], d["labels"], d.get("vector_words"), d.get("features"))
 
     def with_labels(self, labels: Iterable[str]) -> "Vocab":
-        """The same words, characters and vector words with another label set (a new task on a
-        trained embedding)."""
+        """The same words, characters, vector words and feature columns with another label set (a new
+        task on a trained embedding)."""
         vector_words = self.vector_words.strings if self.vector_words is not None else None
-        return Vocab(self.words.strings, self.word_counts, self.chars.strings, list(labels), vector_words)
+        features = [f.strings for f in self.features] if self.features is not None else None
+        return Vocab(self.words.strings, self.word_counts, self.chars.strings, list(labels), vector_words, features)
 
     def __repr__(self) -> str:
         vectors = f", {len(self.vector_words) - 2} with vectors" if self.vector_words is not None else ""
+        vectors += f", {len(self.features)} feature columns" if self.features else ""
         return f"Vocab({len(self.words)} words{vectors}, {len(self.chars)} chars, {len(self.labels)} labels)"

@@ -35,6 +35,7 @@ class NetworkConfig:
         "embedding.shape_dim": ("embedding.shapes.weight", 1),
         "embedding.char_dim": ("embedding.char_encoder.chars.weight", 1),
         "embedding.vector_dim": ("embedding.vectors", 1),
+        "embedding.feature_dim": ("embedding.features.0.weight", 1),
     }
 
     def check_sizes(self, state: dict[str, torch.Tensor], where: Path) -> None:

@@ -62,6 +62,7 @@ EMB_HELP = {
     "char_kernel": "character CNN window",
     "shape_dim": "word-shape (capitalisation, digits, punctuation) embedding size",
     "word_dropout": "alpha: a training word seen c times is replaced by <unk> with probability alpha/(alpha+c)",
+    "feature_dim": "embedding size of each extra input column (e.g. CoNLL-2000's POS tags), when the data has any",
 }
 
 

@@ -65,6 +65,7 @@ class Task:
     network: ClassVar[type[TrainedNetwork]]
     score_name: ClassVar[str] = "dev_score"   # the metadata key of the best dev score
     words: list[list[str]]                     # training token lists (vocabulary, word-vector text)
+    features: list | None = None               # per sentence, per token: extra input columns (or None)
     labels: list[str]                          # the classes the network predicts
     has_dev: bool
 
@@ -186,7 +187,7 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
         else:
             vectors = learn_vectors(word_vectors, task.words, held_out, vector_dim, show)
             vocab = Vocab.build(task.words, [task.labels], min_count=min_count,
-                                vector_words=vectors.words if vectors else None)
+                                vector_words=vectors.words if vectors else None, feature_seqs=task.features)
             config = sized_for(config, vectors)
         distributed.check_same(vocab_to_bytes(vocab), "vocabulary", group)
         net = task.network.new(vocab, config, vectors)

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from nltk.tag.api import TaggerI
 
-from corpora.batch import check_tokens, encode_words, length_batches
+from corpora.batch import check_tokens, encode_words, length_batches, split_tokens
 from corpora.text import tokenize_text
 from deeptrees.network import TrainedNetwork
 
@@ -27,42 +27,93 @@ from .model import SequenceTagger, TaggerConfig
 DEFAULT_MODEL = files("tagger") / "default_model"
 
 
+def split_batch(sentences: list[list]) -> tuple[list[list[str]], list | None]:
+    """Sentences of tokens (str, or tuples with features) -> (word lists, feature lists or None)."""
+    words, features = zip(*(split_tokens(s) for s in sentences))
+    return list(words), (list(features) if features[0] is not None else None)
+
+
 class Tagger(TrainedNetwork, TaggerI):
     """Tags token lists with a :class:`SequenceTagger`; batched, deterministic, CPU-friendly."""
 
     KIND, CONFIG, MODULE, BATCH_SIZE = "tagger", TaggerConfig, SequenceTagger, 256
 
     # -- tagging -------------------------------------------------------------------------------
-    def tag(self, tokens: Sequence[str]) -> list[tuple[str, str]]:
-        """Tag one tokenized sentence: ``["The", "dog"] -> [("The", "DT"), ("dog", "NN")]``."""
-        return self._tag([check_tokens(tokens, "tokens")])[0]
+    @property
+    def n_features(self) -> int:
+        """How many feature columns a token carries beside its word (0: tokens are plain str)."""
+        return len(self.vocab.features or ())
 
-    def tag_sents(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[str, str]]]:
-        """Tag many tokenized sentences at once, in batches of similar length."""
+    def _check(self, tokens, where: str) -> list:
+        return check_tokens(tokens, where, self.n_features)
+
+    def tag(self, tokens: Sequence, probs: bool = False) -> list[tuple]:
+        """Tag one tokenized sentence: ``["The", "dog"] -> [("The", "DT"), ("dog", "NN")]``.
+
+        With ``probs``, ``(word, tag, probability)`` triples (the CRF's marginal with ``output="crf"``).
+        A model with feature columns takes tokens ``(word, feature, ...)`` and returns them with the tag
+        appended: ``("He", "PRP") -> ("He", "PRP", "B-NP")``."""
+        return self._tag([self._check(tokens, "tokens")], probs)[0]
+
+    def tag_sents(self, sentences: Sequence[Sequence], probs: bool = False) -> list[list[tuple]]:
+        """Tag many tokenized sentences at once, in batches of similar length (``probs`` as in :meth:`tag`)."""
         if isinstance(sentences, str):
             raise TypeError("tag_sents() takes a list of token lists; for raw text use tag_text()")
-        return self._tag([check_tokens(s, f"sentence {i}") for i, s in enumerate(sentences)])
+        return self._tag([self._check(s, f"sentence {i}") for i, s in enumerate(sentences)], probs)
 
-    def _tag(self, sentences: list[list[str]]) -> list[list[tuple[str, str]]]:
-        """Tag sentences already checked by :func:`check_tokens`."""
-        tags: list[list[str]] = [[] for _ in sentences]
-        nonempty = [i for i, s in enumerate(sentences) if s]
-        lengths = [len(sentences[i]) for i in nonempty]
-        self.model.eval()
+    def nbest(self, tokens: Sequence, k: int = 5) -> list[tuple[list[str], float]]:
+        """Up to ``k`` tag sequences for one sentence with their log-probabilities, best first; the first
+        is :meth:`tag`'s answer. (A softmax tagger scores tokens independently; a CRF, whole sequences.)"""
+        if type(k) is not int or k < 1:
+            raise ValueError(f"k must be an integer >= 1, got {k!r}")
+        tokens = self._check(tokens, "tokens")
+        if not tokens:
+            return [([], 0.0)]
         with torch.inference_mode():
-            for idx in length_batches(lengths, self.batch_size):
-                batch_ids = [nonempty[j] for j in idx]
-                batch = encode_words(self.vocab, [sentences[i] for i in batch_ids]).to(self.device)
-                best = self.model(batch).argmax(-1).tolist()
-                for row, i in zip(best, batch_ids):
-                    tags[i] = [self.vocab.labels[k] for k in row[: len(sentences[i])]]
-        return [list(zip(s, t)) for s, t in zip(sentences, tags)]
+            (scores, mask), = self._scores([tokens])
+            paths = self.model.nbest(scores, mask, k)[0]
+        return [([self.vocab.labels[t] for t in seq], score) for seq, score in paths]
 
-    def tag_text(self, text: str) -> list[list[tuple[str, str]]]:
+    def _scores(self, sentences: list[list]):
+        """(tag scores, mask) of batches of checked, non-empty sentences, in order (callers run
+        in inference mode)."""
+        self.model.eval()
+        for start in range(0, len(sentences), self.batch_size):
+            chunk = sentences[start: start + self.batch_size]
+            batch = encode_words(self.vocab, *split_batch(chunk)).to(self.device)
+            yield self.model(batch), batch.mask
+
+    @torch.inference_mode()
+    def _tag(self, sentences: list[list], probs: bool = False) -> list[list[tuple]]:
+        """Tag sentences already checked by :func:`check_tokens`."""
+        out: list[list[tuple]] = [[] for _ in sentences]
+        nonempty = [i for i, s in enumerate(sentences) if s]
+        order = [nonempty[j] for idx in length_batches([len(sentences[i]) for i in nonempty], self.batch_size)
+                 for j in idx]        # similar lengths together: little padding
+        labels = self.vocab.labels
+        done = 0
+        for scores, mask in self._scores([sentences[i] for i in order]):
+            tags = self.model.decode(scores, mask)
+            p = self.model.tag_probs(scores, mask) if probs else None
+            for row, seq in enumerate(tags):
+                i = order[done + row]
+                items = [(*tok, labels[t]) if isinstance(tok, tuple) else (tok, labels[t])
+                         for tok, t in zip(sentences[i], seq)]
+                if p is not None:
+                    chosen = p[row, torch.arange(len(seq)), torch.tensor(seq)].tolist()
+                    items = [(*item, q) for item, q in zip(items, chosen)]
+                out[i] = items
+            done += len(tags)
+        return out
+
+    def tag_text(self, text: str, probs: bool = False) -> list[list[tuple]]:
         """Split raw text into sentences and tokens (no NLTK data needed), then tag each sentence."""
         if not isinstance(text, str):
             raise TypeError(f"tag_text() takes a str, got {type(text).__name__}")
-        return self.tag_sents(tokenize_text(text))
+        if self.n_features:
+            raise TypeError(f"this model reads {self.n_features} feature column(s) beside each word; raw text "
+                            f"has none: use tag_sents() with (word, feature, ...) tokens")
+        return self.tag_sents(tokenize_text(text), probs)
 
     @property
     def tagset(self) -> list[str]:
@@ -70,7 +121,8 @@ class Tagger(TrainedNetwork, TaggerI):
 
     def __repr__(self) -> str:
         c = self.config
-        return (f"Tagger({c.num_layers}-layer {'Bi' if c.bidirectional else ''}{c.cell.upper()}, "
+        crf = "-CRF" if c.output == "crf" else ""
+        return (f"Tagger({c.num_layers}-layer {'Bi' if c.bidirectional else ''}{c.cell.upper()}{crf}, "
                 f"{len(self.vocab.labels)} tags, {len(self.vocab.words)} words)")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict
 
 from corpora.embedding import EmbeddingConfig
@@ -18,65 +19,55 @@ from deeptrees.options import (EMB_HELP, TRAIN_HELP, add_dataclass_options, add_
 from deeptrees.train import TrainConfig
 
 
-def read_text_file(path: str) -> str:
-    """A UTF-8 text file's contents (a byte-order mark dropped); a file that is not UTF-8 is a
-    ``ValueError`` naming the file, the byte offset and the line."""
-    data = open(path, "rb").read()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise ValueError(f"{path}: not UTF-8 text: byte {data[e.start]:#04x} at offset {e.start} (line {line}); "
-                         f"convert the file to UTF-8") from None
-
-
-def read_tagged_file(path: str) -> list[list[tuple[str, str]]]:
-    """One sentence a line, tokens written ``word/TAG`` (the last ``/`` splits), as NLTK's ``str2tuple``."""
-    sentences = []
-    for lineno, line in enumerate(read_text_file(path).splitlines(), 1):
-        sent = []
-        for tok in line.split():
-            word, sep, tag = tok.rpartition("/")
-            if not sep or not word or not tag:
-                raise ValueError(f"{path}:{lineno}: token {tok!r} is not of the form word/TAG")
-            sent.append((word, tag))
-        if sent:
-            sentences.append(sent)
-    if not sentences:
-        raise ValueError(f"{path} holds no tagged sentences")
-    return sentences
-
-
-def _data(args: argparse.Namespace, split: str, file: str | None):
+def _data(args: argparse.Namespace, split: str, file: str | None, pos_feature: bool | None = None):
+    """Tagged sentences of a file (``--file-format``, ``--columns``, ``--label``) or of a corpus split;
+    CoNLL-2000 chunks come with their POS column as an input feature unless ``--no-pos-feature``."""
     import corpora
+    from corpora.readers import read_tagged
 
     if file:
-        return read_tagged_file(file)
+        return read_tagged(file, args.file_format, args.columns, args.label)
     options = {}
     if args.corpus == "treebank" and args.tagset != "ptb":
         options["tagset"] = args.tagset
     if args.corpus == "conll2000":
         options["column"] = args.column
+        wanted = args.column == "chunk" and not args.no_pos_feature if pos_feature is None else pos_feature
+        options["pos_feature"] = wanted
     return corpora.load(args.corpus, split, **options)
 
 
-def _add_corpus_options(p: argparse.ArgumentParser) -> None:
+def _add_corpus_options(p: argparse.ArgumentParser, corpus_default: str | None = "treebank") -> None:
     g = p.add_argument_group("data")
-    g.add_argument("--corpus", default="treebank", choices=["treebank", "brown", "conll2000"],
-                   help="NLTK corpus, with the project's standard train/dev/test split (default: treebank)")
+    g.add_argument("--corpus", default=corpus_default, choices=["treebank", "brown", "conll2000"],
+                   help="NLTK corpus, with the project's standard train/dev/test split (default: " +
+                   (corpus_default or "the one the model was trained on, else treebank") + ")")
     g.add_argument("--tagset", default="ptb", choices=["ptb", "universal"],
                    help="treebank only: Penn Treebank tags or the 12 universal tags (default: ptb)")
     g.add_argument("--column", default="chunk", choices=["chunk", "pos"],
                    help="conll2000 only: which column is the label (default: chunk)")
+    g.add_argument("--no-pos-feature", action="store_true",
+                   help="conll2000 chunks only: do not read the POS column as an input feature")
+    g.add_argument("--file-format", default="auto", choices=["auto", "slash", "columns", "conllu"],
+                   help="format of --train-file/--dev-file/--file: slash (word/TAG, a sentence a line), columns "
+                        "(CoNLL: a token a line, see --columns), conllu; auto: conllu for *.conllu, columns when "
+                        "--columns is given, else slash (default: auto)")
+    g.add_argument("--columns", metavar="NAMES", help="column files: the names of the columns, e.g. word,pos,chunk "
+                   "('_' skips one); the label column is predicted, the others are input features")
+    g.add_argument("--label", help="column files: the column to predict (default: the last named one); "
+                   "CoNLL-U: upos (default) or xpos")
 
 
 def _held_out(args: argparse.Namespace) -> list[list[str]]:
-    """The test split's token lists (dev is held out by the trainer): kept out of the word vectors' text."""
-    return [] if args.train_file else [[w for w, _ in s] for s in _data(args, "test", None)]
+    """The test split's words (dev is held out by the trainer): kept out of the word vectors' text."""
+    return [] if args.train_file else [[t[0] for t in s] for s in _data(args, "test", None)]
+
+
+BLOCK = 256   # sentences tagged at a time by `tagger tag`
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .model import TaggerConfig
+    from .model import OUTPUTS, TaggerConfig
     from .train import TRAINING
 
     parser = argparse.ArgumentParser(prog="tagger", description="Deep BiLSTM part-of-speech tagger / sequence labeller.")
@@ -84,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a tagger, select on dev accuracy, save the best model")
     _add_corpus_options(p)
-    p.add_argument("--train-file", help="train on this word/TAG file (one sentence a line) instead of --corpus")
-    p.add_argument("--dev-file", help="select on this word/TAG file instead of the corpus' dev split")
+    p.add_argument("--train-file", help="train on this file (see --file-format) instead of --corpus")
+    p.add_argument("--dev-file", help="select on this file instead of the corpus' dev split")
     p.add_argument("--max-train-sentences", type=positive_int, metavar="N", help="use only the first N training sentences")
     add_run_options(p)
     m = p.add_argument_group("network")
@@ -94,25 +85,37 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--hidden", type=int, default=TaggerConfig.hidden_size, help="hidden units per direction (default: %(default)s)")
     m.add_argument("--unidirectional", action="store_true", help="left-to-right only (default: bidirectional)")
     m.add_argument("--dropout", type=float, default=TaggerConfig.dropout, help="dropout rate (default: %(default)s)")
+    m.add_argument("--output", default=TaggerConfig.output, choices=list(OUTPUTS),
+                   help="softmax: each token's tag on its own; crf: the best tag sequence (chunk tags never form "
+                        "an invalid sequence) (default: %(default)s)")
     emb = add_dataclass_options(p, EmbeddingConfig, "embedding layer", helps=EMB_HELP)
     add_word_vector_options(emb)
     add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP, defaults=asdict(TRAINING))
 
     p = sub.add_parser("evaluate", help="accuracy, OOV accuracy and a per-tag report on a split or file")
     p.add_argument("--model", help="model folder (default: the model shipped with the package)")
-    _add_corpus_options(p)
+    _add_corpus_options(p, corpus_default=None)
     p.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split (default: test)")
-    p.add_argument("--file", help="evaluate on this word/TAG file instead of --corpus")
-    p.add_argument("--no-report", action="store_true", help="skip the per-tag table")
+    p.add_argument("--file", help="evaluate on this file (see --file-format) instead of --corpus")
+    p.add_argument("--no-report", action="store_true", help="skip the per-tag (per chunk type) table")
     p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
 
-    p = sub.add_parser("tag", help="tag text from the arguments or standard input, one sentence a line")
+    p = sub.add_parser("tag", help="tag text from the arguments or standard input (read as it comes)")
     p.add_argument("text", nargs="*", help="text to tag; read from standard input when absent")
     p.add_argument("--model", help="model folder (default: the model shipped with the package)")
-    p.add_argument("--format", default="slash", choices=["slash", "tsv"],
-                   help="slash: word/TAG on one line per sentence; tsv: word<TAB>tag per line, blank line between")
+    p.add_argument("--input", default="text", choices=["text", "conllu", "columns"],
+                   help="text: a sentence a line (tokenized unless --pretokenized); conllu: CoNLL-U (its forms); "
+                        "columns: a token a line, the columns named by --columns, e.g. word,pos for a model that "
+                        "reads POS features (default: text)")
+    p.add_argument("--columns", metavar="NAMES", help="--input columns: the column names (word first or not)")
     p.add_argument("--pretokenized", action="store_true",
-                   help="input is already tokenized: split on whitespace instead of running the tokenizer")
+                   help="text input is already tokenized: split on whitespace instead of running the tokenizer")
+    p.add_argument("--format", default="slash", choices=["slash", "tsv", "conllu"],
+                   help="slash: word/TAG, a sentence a line; tsv: word<TAB>tag a line, a blank line between "
+                        "sentences; conllu: CoNLL-U with the tag as UPOS (default: slash)")
+    p.add_argument("--probs", action="store_true", help="tsv/conllu: add each tag's probability (a CRF's marginal)")
+    p.add_argument("--nbest", type=positive_int, metavar="K",
+                   help="the K best tag sequences of each sentence with their log-probabilities")
     p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
     return parser
 
@@ -131,7 +134,7 @@ def configs_from_args(args: argparse.Namespace):
 
     config = TaggerConfig(embedding=dataclass_from_args(EmbeddingConfig, args), cell=args.cell,
                           hidden_size=args.hidden, num_layers=args.layers, bidirectional=not args.unidirectional,
-                          dropout=args.dropout)
+                          dropout=args.dropout, output=args.output)
     return config, dataclass_from_args(TrainConfig, args)
 
 
@@ -147,7 +150,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         train = train[: args.max_train_sentences]
     dev = _data(args, "dev", args.dev_file) if (args.dev_file or not args.train_file) else None
     config, train_config = configs_from_args(args)
-    corpus = args.train_file or f"{args.corpus}" + (f"/{args.tagset}" if args.corpus == "treebank" else "")
+    corpus = args.train_file or f"{args.corpus}" + (f"/{args.tagset}" if args.corpus == "treebank" else "") + \
+        (f"/{args.column}" if args.corpus == "conll2000" else "")
     meta = {"corpus": corpus, "word_vectors": args.word_vectors, "cli": cli_options(args)}
     tagger, history = train_tagger(train, dev, config, train_config, min_count=args.min_count, progress=not args.quiet,
                                    meta=meta, word_vectors=args.word_vectors, vector_dim=args.learned_vector_dim,
@@ -160,12 +164,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate
-
-    from .evaluate import check_tagset
+    from .evaluate import check_tagset, evaluate
 
     tagger = _load_tagger(args.model, args.device)
-    gold = _data(args, args.split, args.file)
+    if args.corpus is None:   # the corpus the model was trained on, else the treebank
+        saved = tagger.meta.get("cli", {})
+        for key in ("corpus", "tagset", "column"):
+            setattr(args, key, saved.get(key, getattr(args, key)) if key != "corpus" else saved.get(key, "treebank"))
+    gold = _data(args, args.split, args.file, pos_feature=tagger.n_features > 0)
     check_tagset(gold, tagger.tagset)
     result = evaluate(tagger.tag_sents, gold, tagger.vocab.knows)
     print(result.summary())
@@ -174,17 +180,61 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_tag(args: argparse.Namespace) -> int:
+def _input_sentences(args: argparse.Namespace) -> Iterator[list]:
+    """Token lists from the arguments or standard input, read as they come (memory does not grow with
+    the input's length)."""
+    from corpora.readers import column_sentences, conllu_sentences
     from corpora.text import tokenize
 
+    lines = [" ".join(args.text)] if args.text else sys.stdin
+    if args.input == "conllu":
+        yield from conllu_sentences(lines, "<stdin>", label=None)
+    elif args.input == "columns":
+        if not args.columns:
+            raise ValueError("--input columns needs --columns, e.g. word,pos")
+        yield from column_sentences(lines, "<stdin>", args.columns, labelled=False)
+    else:
+        for line in lines:
+            yield line.split() if args.pretokenized else tokenize(line)
+
+
+def _format(tagged: list[tuple], number: int, fmt: str, comment: str = "") -> str:
+    """One tagged sentence (items ``(word, ..., tag[, probability])``) in an output format."""
+    def prob(item) -> float | None:
+        return item[-1] if isinstance(item[-1], float) else None
+    rows = [(item[0], *(x for x in item[1:] if not isinstance(x, float))) for item in tagged]
+    if fmt == "slash":
+        return " ".join("/".join(r) for r in rows) + (f"\t{comment}" if comment else "")
+    if fmt == "tsv":
+        lines = [f"# {comment}"] if comment else []
+        lines += ["\t".join(r) + (f"\t{prob(item):.4f}" if prob(item) is not None else "")
+                  for r, item in zip(rows, tagged)]
+        return "\n".join(lines) + "\n"
+    lines = [f"# sent_id = {number}", f"# text = {' '.join(r[0] for r in rows)}"] + ([f"# {comment}"] if comment else [])
+    for i, (r, item) in enumerate(zip(rows, tagged), 1):
+        misc = f"Prob={prob(item):.4f}" if prob(item) is not None else "_"
+        lines.append(f"{i}\t{r[0]}\t_\t{r[-1]}\t_\t_\t_\t_\t_\t{misc}")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    from itertools import islice
+
+    if args.probs and args.format == "slash":
+        raise ValueError("--probs needs --format tsv or conllu")
     tagger = _load_tagger(args.model, args.device)
-    lines = [" ".join(args.text)] if args.text else sys.stdin.read().splitlines()
-    sents = [line.split() if args.pretokenized else tokenize(line) for line in lines]
-    for tagged in tagger.tag_sents(sents):
-        if args.format == "tsv":
-            print("".join(f"{w}\t{t}\n" for w, t in tagged))
-        else:
-            print(" ".join(f"{w}/{t}" for w, t in tagged))
+    sentences, number = _input_sentences(args), 0
+    while block := list(islice(sentences, BLOCK)):
+        if args.nbest:
+            for tokens in block:
+                number += 1
+                for rank, (tags, logp) in enumerate(tagger.nbest(tokens, args.nbest), 1):
+                    items = [(*(t if isinstance(t, tuple) else (t,)), tag) for t, tag in zip(tokens, tags)]
+                    print(_format(items, number, args.format, f"nbest {rank} logprob {logp:.4f}"))
+            continue
+        for tagged in tagger.tag_sents(block, probs=args.probs):
+            number += 1
+            print(_format(tagged, number, args.format))
     return 0
 
 

@@ -1,10 +1,14 @@
-"""Scoring a tagger: accuracy, accuracy on out-of-vocabulary words, and a per-tag report."""
+"""Scoring a tagger: accuracy, accuracy on out-of-vocabulary words, a per-tag report, and for chunk
+tag sets (IOB / IOB2 / BIOES) precision, recall and F1 of exact spans, conlleval's convention
+(``seqeval``, its default mode: an ``I-X`` after ``O`` starts a chunk, as conlleval reads it)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from corpora.tagged import Sentence
+from corpora.tagged import Sentence, split_tagged
+
+from .crf import chunk_scheme
 
 
 @dataclass
@@ -13,25 +17,48 @@ class Evaluation:
     oov_accuracy: float
     tokens: int
     oov_tokens: int
-    gold: list[str]
-    predicted: list[str]
+    gold: list[list[str]] = field(repr=False)        # per sentence
+    predicted: list[list[str]] = field(repr=False)
+
+    @property
+    def chunks(self) -> bool:
+        """True when the tags are chunk tags, so span scores mean something."""
+        return chunk_scheme(sorted({t for s in self.gold for t in s} | {t for s in self.predicted for t in s})) \
+            is not None
+
+    def spans(self) -> tuple[float, float, float]:
+        """Precision, recall and F1 of exact chunk spans (chunk tag sets only)."""
+        from seqeval.metrics import f1_score, precision_score, recall_score
+
+        if not self.chunks:
+            raise ValueError("span scores need a chunk tag set (IOB, IOB2 or BIOES tags)")
+        return (precision_score(self.gold, self.predicted), recall_score(self.gold, self.predicted),
+                f1_score(self.gold, self.predicted))
 
     def report(self) -> str:
-        """scikit-learn's per-tag precision / recall / F1 table."""
+        """Per chunk type precision / recall / F1 (seqeval) for chunk tags; per tag (scikit-learn) otherwise."""
+        if self.chunks:
+            from seqeval.metrics import classification_report as span_report
+
+            return span_report(self.gold, self.predicted, digits=4, zero_division=0)
         from sklearn.metrics import classification_report
 
-        return classification_report(self.gold, self.predicted, zero_division=0)
+        return classification_report(sum(self.gold, []), sum(self.predicted, []), zero_division=0)
 
     def summary(self) -> str:
-        return (f"accuracy {100 * self.accuracy:.2f}% on {self.tokens} tokens; "
+        line = (f"accuracy {100 * self.accuracy:.2f}% on {self.tokens} tokens; "
                 f"OOV accuracy {100 * self.oov_accuracy:.2f}% on {self.oov_tokens} unseen tokens")
+        if self.chunks:
+            p, r, f = self.spans()
+            line += f"; chunks: precision {100 * p:.2f}%, recall {100 * r:.2f}%, F1 {100 * f:.2f}"
+        return line
 
 
 def check_tagset(gold: Sequence[Sentence], tagset: Sequence[str]) -> None:
     """Refuse to score a model on gold data whose tags are mostly not the model's (another tag set):
     the accuracy would be meaningless."""
     known = set(tagset)
-    tags = [t for s in gold for _, t in s]
+    tags = [t[-1] for s in gold for t in s]
     if not tags:
         raise ValueError("the gold data hold no tagged tokens")
     foreign = sum(t not in known for t in tags)
@@ -45,20 +72,25 @@ def check_tagset(gold: Sequence[Sentence], tagset: Sequence[str]) -> None:
                          f"model's tag set (e.g. --tagset, --column)")
 
 
-def evaluate(tag_sents: Callable[[list[list[str]]], list[list[tuple[str, str]]]], gold: Sequence[Sentence],
+def evaluate(tag_sents: Callable[[list[list]], list[list[tuple]]], gold: Sequence[Sentence],
              known: Callable[[str], bool]) -> Evaluation:
     """Score any ``tag_sents`` function (ours, NLTK's, a CRF's) on gold sentences.
 
+    Gold items are ``(word, tag)`` or ``(word, feature, ..., tag)``; ``tag_sents`` gets the tokens
+    (words, or ``(word, feature, ...)`` tuples) and returns items whose last element is the tag.
     ``known(word)`` says whether a word was seen in training; the others count as OOV.
     """
-    predicted = tag_sents([[w for w, _ in s] for s in gold])
-    g, p, oov_right, oov = [], [], 0, 0
-    for ps, gs in zip(predicted, gold):
-        for (_, pt), (w, gt) in zip(ps, gs):
-            g.append(gt)
-            p.append(pt)
-            if not known(w):
+    split = [split_tagged(s) for s in gold]
+    predicted = tag_sents([tokens for tokens, _ in split])
+    g, p, right, oov_right, oov = [], [], 0, 0, 0
+    for out, (tokens, tags) in zip(predicted, split):
+        pred = [item[-1] for item in out]
+        g.append(list(tags))
+        p.append(pred)
+        for token, pt, gt in zip(tokens, pred, tags):
+            right += pt == gt
+            if not known(token[0] if isinstance(token, tuple) else token):
                 oov += 1
                 oov_right += pt == gt
-    right = sum(a == b for a, b in zip(g, p))
-    return Evaluation(right / max(1, len(g)), oov_right / max(1, oov), len(g), oov, g, p)
+    tokens = sum(map(len, g))
+    return Evaluation(right / max(1, tokens), oov_right / max(1, oov), tokens, oov, g, p)

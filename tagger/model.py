@@ -1,10 +1,12 @@
-"""The network: shared token embedding -> stacked (Bi)RNN -> a softmax over tags at every token."""
+"""The network: shared token embedding -> stacked (Bi)RNN -> tag scores at every token, read by a
+softmax at each token or by a linear-chain CRF over the whole sequence (``output``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from corpora.batch import WordBatch
@@ -12,7 +14,11 @@ from corpora.embedding import EmbeddingConfig, TokenEmbedding
 from corpora.vocab import Vocab
 from deeptrees.network import NetworkConfig
 
+from .crf import CRF
+
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+OUTPUTS = ("softmax", "crf")
+IGNORE = -100   # label id of positions that are not scored
 
 
 @dataclass
@@ -25,6 +31,7 @@ class TaggerConfig(NetworkConfig):
     num_layers: int = 2
     bidirectional: bool = True
     dropout: float = 0.5         # on embeddings, between layers and before the classifier
+    output: str = "softmax"      # softmax (each token on its own) | crf (the best sequence; chunk-valid)
 
     CELLS: ClassVar[dict] = CELLS
     SIZES: ClassVar[dict] = {**NetworkConfig.SIZES, "hidden_size": ("rnn.weight_hh_l0", 1)}
@@ -33,10 +40,15 @@ class TaggerConfig(NetworkConfig):
         super().__post_init__()
         if self.num_layers < 1:
             raise ValueError(f"num_layers must be >= 1, got {self.num_layers}")
+        if self.output not in OUTPUTS:
+            raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, got {self.output!r}")
 
 
 class SequenceTagger(nn.Module):
-    """Scores every tag at every token: ``WordBatch -> (B, T, n_tags)`` logits."""
+    """Scores every tag at every token (``WordBatch -> (B, T, n_tags)``); with labels, the loss.
+
+    Decoding (:meth:`decode`, :meth:`tag_probs`, :meth:`nbest`) reads the scores as a softmax at each
+    token or, with ``output="crf"``, through the CRF (Viterbi, marginals, k-best Viterbi)."""
 
     def __init__(self, vocab: Vocab, cfg: TaggerConfig):
         super().__init__()
@@ -47,11 +59,37 @@ class SequenceTagger(nn.Module):
             bidirectional=cfg.bidirectional, dropout=cfg.dropout if cfg.num_layers > 1 else 0.0)
         self.dropout = nn.Dropout(cfg.dropout)
         self.out = nn.Linear(cfg.hidden_size * (2 if cfg.bidirectional else 1), len(vocab.labels))
+        self.crf = CRF(vocab.labels.strings) if cfg.output == "crf" else None
 
-    def forward(self, batch: WordBatch) -> torch.Tensor:
+    def forward(self, batch: WordBatch, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Tag scores; or, given ``labels`` (B, T) with IGNORE on padding, the mean loss."""
         x = self.dropout(self.embedding(batch))
         packed = nn.utils.rnn.pack_padded_sequence(x, batch.lengths.clamp(min=1).cpu(), batch_first=True,
                                                    enforce_sorted=False)
         h, _ = self.rnn(packed)
         h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=x.shape[1])
-        return self.out(self.dropout(h))
+        scores = self.out(self.dropout(h))
+        if labels is None:
+            return scores
+        labels = labels[:, : scores.shape[1]]
+        if self.crf is None:
+            return F.cross_entropy(scores.reshape(-1, scores.shape[-1]), labels.reshape(-1), ignore_index=IGNORE)
+        return self.crf.nll(scores, labels.clamp(min=0), batch.mask)
+
+    def decode(self, scores: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
+        """The predicted tag ids of every sequence (argmax at each token, or Viterbi)."""
+        if self.crf is None:
+            return [row[:n] for row, n in zip(scores.argmax(-1).tolist(), mask.sum(1).tolist())]
+        return self.crf.viterbi(scores, mask)
+
+    def tag_probs(self, scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """P(tag at t): softmax probabilities, or the CRF's marginals (B, T, n_tags)."""
+        return scores.softmax(-1) if self.crf is None else self.crf.marginals(scores, mask)
+
+    def nbest(self, scores: torch.Tensor, mask: torch.Tensor, k: int) -> list[list[tuple[list[int], float]]]:
+        """Up to ``k`` best sequences per item with their log-probabilities, best first."""
+        if self.crf is None:   # independent tokens: k-best paths of log-probabilities, no transitions
+            return CRF([str(i) for i in range(scores.shape[-1])]).to(scores.device).topk(
+                scores.log_softmax(-1), mask, k)
+        log_z = self.crf.log_partition(scores, mask).tolist()
+        return [[(seq, s - z) for seq, s in paths] for paths, z in zip(self.crf.topk(scores, mask, k), log_z)]

@@ -11,10 +11,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-from corpora.batch import encode_words, length_batches
-from corpora.tagged import Sentence
+from corpora.batch import encode_words, length_batches, split_tokens
+from corpora.tagged import Sentence, split_tagged
 from corpora.vocab import Vocab
 from corpora.wordvectors import DEFAULT_VECTORS, VECTOR_DIM, WordVectors
 from deeptrees.recipe import RunOptions, Task, train_network
@@ -22,61 +21,78 @@ from deeptrees.train import History, TrainConfig
 
 from .api import Tagger
 from .evaluate import evaluate
-from .model import SequenceTagger, TaggerConfig
+from .crf import chunk_scheme, to_iob2
+from .model import IGNORE, SequenceTagger, TaggerConfig
 
-IGNORE = -100
 TRAINING = TrainConfig()   # the tagger's training defaults (CLI and Python alike)
 
 
 def check_tagged(sentences: Sequence[Sentence], name: str) -> list[Sentence]:
-    """Validate ``(word, tag)`` sentences up front, so errors name the sentence, not a tensor."""
+    """Validate tagged sentences up front, so errors name the sentence, not a tensor: items are
+    ``(word, tag)`` pairs, or ``(word, feature, ..., tag)`` tuples of one length throughout."""
     if isinstance(sentences, str) or not isinstance(sentences, Sequence):
         raise TypeError(f"{name} must be a list of sentences of (word, tag) pairs")
+    width = None
     for i, sent in enumerate(sentences):
-        for j, pair in enumerate(sent):
-            if not (isinstance(pair, (tuple, list)) and len(pair) == 2
-                    and isinstance(pair[0], str) and isinstance(pair[1], str)):
-                raise TypeError(f"{name}: sentence {i}, token {j} is {pair!r}, not a (word, tag) pair of str")
+        if isinstance(sent, str) or not isinstance(sent, Sequence):
+            raise TypeError(f"{name}: sentence {i} is a {type(sent).__name__}, not a list of (word, tag) pairs")
+        for j, item in enumerate(sent):
+            if not (isinstance(item, (tuple, list)) and len(item) >= 2 and all(isinstance(x, str) for x in item)):
+                raise TypeError(f"{name}: sentence {i}, token {j} is {item!r}, not a (word, tag) pair of str")
+            if width is not None and len(item) != width:
+                raise ValueError(f"{name}: sentence {i}, token {j} has {len(item)} columns, earlier tokens {width}")
+            width = len(item)
     kept = [list(s) for s in sentences if len(s)]
     if not kept:
         raise ValueError(f"{name} holds no tagged tokens")
     return kept
 
 
-def label_tensor(vocab: Vocab, sentences: Sequence[Sentence], T: int) -> torch.Tensor:
+def label_tensor(vocab: Vocab, tag_seqs: Sequence[Sequence[str]], T: int) -> torch.Tensor:
     """Tag ids padded with IGNORE; tags the model does not know are IGNOREd too."""
-    y = torch.full((len(sentences), T), IGNORE, dtype=torch.long)
-    for b, sent in enumerate(sentences):
-        y[b, : len(sent)] = torch.tensor([vocab.labels.index(t) if t in vocab.labels else IGNORE
-                                          for _, t in sent], dtype=torch.long)
+    y = torch.full((len(tag_seqs), T), IGNORE, dtype=torch.long)
+    for b, tags in enumerate(tag_seqs):
+        y[b, : len(tags)] = torch.tensor([vocab.labels.index(t) if t in vocab.labels else IGNORE for t in tags],
+                                         dtype=torch.long)
     return y
 
 
 def token_loss(model: SequenceTagger, batch) -> torch.Tensor:
+    """The model's own loss: cross-entropy at each token, or the CRF's sequence likelihood."""
     words, labels = batch
-    logits = model(words)
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels[:, : logits.shape[1]].reshape(-1),
-                           ignore_index=IGNORE)
+    return model(words, labels)
+
+
+def repair_chunks(sentences: list[Sentence]) -> list[Sentence]:
+    """IOB1 chunk tags (a chunk may start with I-) become IOB2, the scheme the CRF's constraints
+    expect; the chunks stay the same. Other tag sets are returned as they are."""
+    if chunk_scheme(sorted({t[-1] for s in sentences for t in s})) != "bio":
+        return sentences
+    return [[(*t[:-1], tag) for t, tag in zip(s, to_iob2([t[-1] for t in s]))] for s in sentences]
 
 
 class TaggingTask(Task):
-    """Tagged sentences: batches of similar length, cross-entropy at every token, dev accuracy."""
+    """Tagged sentences: batches of similar length, the model's loss, dev accuracy."""
 
     network, score_name = Tagger, "dev_accuracy"
 
     def __init__(self, train: Sequence[Sentence], dev: Sequence[Sentence] | None, batch_size: int):
         self.batch_size = batch_size
-        self.train = check_tagged(train, "train")
+        self.train = repair_chunks(check_tagged(train, "train"))
         self.dev = check_tagged(dev, "dev") if dev else None
         self.has_dev = self.dev is not None
-        self.words = [[w for w, _ in s] for s in self.train]
-        self.labels = sorted({t for s in self.train for _, t in s})
+        split = [split_tagged(s) for s in self.train]
+        self.tags = [tags for _, tags in split]
+        self.labels = sorted({t for tags in self.tags for t in tags})
+        self.words, features = zip(*(split_tokens(tokens) for tokens, _ in split))
+        self.words = list(self.words)
+        self.features = list(features) if features[0] is not None else None
 
     def batches(self, vocab: Vocab, rng: random.Random):
         for idx in length_batches([len(s) for s in self.train], self.batch_size, shuffle=True, rng=rng):
-            sents = [self.train[i] for i in idx]
-            words = encode_words(vocab, [[w for w, _ in s] for s in sents])
-            yield words, label_tensor(vocab, sents, words.word_ids.shape[1])
+            words = encode_words(vocab, [self.words[i] for i in idx],
+                                 [self.features[i] for i in idx] if self.features else None)
+            yield words, label_tensor(vocab, [self.tags[i] for i in idx], words.word_ids.shape[1])
 
     loss = staticmethod(token_loss)
 
@@ -108,7 +124,7 @@ def train_tagger(train: Sequence[Sentence], dev: Sequence[Sentence] | None = Non
     """
     train_config = train_config or TRAINING
     task = TaggingTask(train, dev, train_config.batch_size)
-    dev_words = [[w for w, _ in s] for s in task.dev or ()]
+    dev_words = [[t[0] for t in s] for s in task.dev or ()]
     return train_network(task, config or TaggerConfig(), train_config, min_count=min_count,
                          word_vectors=word_vectors, vector_dim=vector_dim, held_out=[*dev_words, *held_out],
                          init_embeddings_from=init_embeddings_from, meta=meta,

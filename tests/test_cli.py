@@ -94,9 +94,9 @@ def test_bad_files_and_folders_are_one_line_errors(tmp_path, capsys):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert re.search(message, err) and len(err.strip().splitlines()) == 1, err
-    from tagger.cli import read_tagged_file
+    from corpora.readers import read_slash
 
-    assert read_tagged_file(str(bom))[0][0] == ("the", "DT")      # the byte-order mark is not part of a word
+    assert read_slash(bom)[0][0] == ("the", "DT")      # the byte-order mark is not part of a word
 
 
 def test_progress_in_a_log_is_one_line_an_epoch(tmp_path):
