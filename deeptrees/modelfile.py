@@ -23,11 +23,15 @@ CONFIG = "config.json"
 LEGACY = {"weights": "model.safetensors", "vocab": "vocab.json"}   # format 1 names
 
 
-def save_model(folder: str | Path, kind: str, config: dict, vocab: Vocab, state: dict[str, torch.Tensor]) -> Path:
-    """Write a model of ``kind`` ("tagger", "treenet") with its config, vocabulary and weights, as one unit."""
-    return write_folder(folder, CONFIG, {"format_version": FORMAT_VERSION, "kind": kind, "config": config},
-                        {"weights": ("model.safetensors", tensors_to_bytes(state)),
-                         "vocab": ("vocab.json", vocab_to_bytes(vocab))},
+def save_model(folder: str | Path, kind: str, config: dict, vocab: Vocab, state: dict[str, torch.Tensor],
+               history: list[dict] | None = None) -> Path:
+    """Write a model of ``kind`` ("tagger", "treenet") with its config, vocabulary and weights, as one
+    unit; with ``history`` (one record per training epoch: loss, dev score, seconds) also
+    ``history-<sha>.json``."""
+    files = {"weights": ("model.safetensors", tensors_to_bytes(state)), "vocab": ("vocab.json", vocab_to_bytes(vocab))}
+    if history is not None:
+        files["history"] = ("history.json", json.dumps(history, indent=1).encode("utf-8"))
+    return write_folder(folder, CONFIG, {"format_version": FORMAT_VERSION, "kind": kind, "config": config}, files,
                         legacy=tuple(LEGACY.values()))
 
 
@@ -64,6 +68,7 @@ class SavedModel:
     vocab: Vocab
     state: dict[str, torch.Tensor]
     weights: Path                      # the weights file, for messages
+    history: list[dict] | None = None  # per-epoch training records, when the folder has them
 
 
 def load_model(folder: str | Path, kind: str) -> SavedModel:
@@ -85,8 +90,15 @@ def load_model(folder: str | Path, kind: str) -> SavedModel:
         else:
             blobs[role] = read_file(folder, CONFIG, meta, role)
             paths[role] = folder / meta["files"][role]["name"]
+    history = None
+    if "history" in meta.get("files", {}):
+        raw = read_file(folder, CONFIG, meta, "history")
+        try:
+            history = json.loads(raw.decode("utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ModelFileError(f"{folder / meta['files']['history']['name']} is corrupt: {e}") from None
     return SavedModel(config, vocab_from_bytes(blobs["vocab"], paths["vocab"]),
-                      tensors_from_bytes(blobs["weights"], paths["weights"]), paths["weights"])
+                      tensors_from_bytes(blobs["weights"], paths["weights"]), paths["weights"], history)
 
 
 def model_kind(folder: str | Path) -> str:
@@ -129,10 +141,16 @@ def load_network(folder: str | Path, kind: str, config_cls, network_cls):
     check_state(skeleton.state_dict(), saved.state, saved.weights)
     network = network_cls(saved.vocab, config)
     network.load_state_dict(saved.state)
-    return network, saved.vocab, config, {k: v for k, v in saved.config.items() if k != "model"}
+    meta = {k: v for k, v in saved.config.items() if k != "model"}
+    if saved.history is not None:
+        meta["history"] = saved.history
+    return network, saved.vocab, config, meta
 
 
 def save_network(folder: str | Path, kind: str, network: torch.nn.Module, config, vocab: Vocab,
                  meta: dict) -> Path:
-    """Save a network whose architecture dataclass has ``to_dict()``, with free-form ``meta``."""
-    return save_model(folder, kind, {"model": config.to_dict(), **meta}, vocab, network.state_dict())
+    """Save a network whose architecture dataclass has ``to_dict()``, with free-form ``meta`` (its
+    ``"history"``, if any, goes to its own file)."""
+    meta = dict(meta)
+    history = meta.pop("history", None)
+    return save_model(folder, kind, {"model": config.to_dict(), **meta}, vocab, network.state_dict(), history)

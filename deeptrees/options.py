@@ -150,6 +150,23 @@ def run_options(args: argparse.Namespace) -> dict:
             "checkpoint_every": args.checkpoint_every, "device": args.device}
 
 
+def add_plot_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--plot", metavar="DIR", help="also write DIR/learning_curve.png (from the model's training "
+                   "history) and DIR/confusion.png (needs matplotlib: pip install 'nltk-deeptrees[plots]')")
+
+
+def write_plots(folder: str, history: list[dict] | None, gold: list[str], predicted: list[str], title: str) -> list:
+    """What ``--plot DIR`` writes: the learning curve (when the model has a history) and the confusion matrix."""
+    from pathlib import Path
+
+    from .plots import confusion_matrix, learning_curve
+
+    paths = [confusion_matrix(gold, predicted, Path(folder) / "confusion.png", title)]
+    if history:
+        paths.insert(0, learning_curve(history, Path(folder) / "learning_curve.png", title))
+    return paths
+
+
 def run_command(prog: str, args: argparse.Namespace, commands: dict[str, Callable[[argparse.Namespace], int]]) -> int:
     """Run the chosen sub-command; a user error prints one line (no traceback) and exits 2."""
     try:

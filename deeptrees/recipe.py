@@ -34,7 +34,7 @@ from .checkpoint import checkpoint_folder, has_checkpoint, load_checkpoint, save
 from .device import DEFAULT_DEVICE, resolve_device
 from .modelfile import CONFIG, check_state, vocab_to_bytes
 from .network import TrainedNetwork, load_embedding
-from .train import RESUMABLE, History, TrainConfig, fit, set_seed
+from .train import RESUMABLE, History, TrainConfig, TrainState, fit, set_seed
 
 
 
@@ -203,8 +203,10 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
             net.meta.update(best_epoch=ckpt.state.history.best_epoch,
                             **{task.score_name: round(ckpt.state.history.best_score, 5)})
 
+        state = ckpt.state if ckpt is not None else TrainState()
+
         def on_best(epoch: int, score: float) -> None:
-            net.meta.update(best_epoch=epoch, **{task.score_name: round(score, 5)})
+            net.meta.update(best_epoch=epoch, history=state.history.epochs, **{task.score_name: round(score, 5)})
             if out is not None:
                 net.save(out)
 
@@ -213,10 +215,10 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
 
         history = fit(net.model, lambda rng: task.batches(vocab, rng), task.loss, train_config,
                       (lambda _model: task.score(net)) if task.has_dev else None, on_best, run.progress,
-                      state=ckpt.state if ckpt is not None else None,
+                      state=state,
                       checkpoint=checkpoint if out is not None else None, checkpoint_every=run.checkpoint_every,
                       on_step=run.on_step, device=device)
-        net.meta["stopped"] = history.stopped
+        net.meta.update(stopped=history.stopped, history=history.epochs)
         if out is not None and group.main:
             net.save(out)   # the best weights (fit restored them) with the final metadata
         return net, history

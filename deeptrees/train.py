@@ -147,9 +147,9 @@ def fit(model: nn.Module,
     ``evaluate(model)`` scores on dev (higher is better; without it the last epoch is kept).
     ``on_best(epoch, score)`` runs after each new best, e.g. to save the model.
     ``checkpoint(state)`` runs after every epoch and every ``checkpoint_every`` steps with the
-    whole training state; ``state`` (a checkpoint read back, the model already holding its
-    weights) continues that run: the same batches, dropout masks and updates as if it had
-    never stopped. ``on_step(step, loss, model)`` runs after every optimizer step; batches are moved to
+    whole training state; ``state`` read back from a checkpoint (the model already holding its
+    weights) continues that run: the same batches, dropout masks and updates as if it had never
+    stopped (a fresh ``TrainState()`` starts a new run whose history the caller can watch). ``on_step(step, loss, model)`` runs after every optimizer step; batches are moved to
     ``device``. Under ``torchrun`` the model trains data-parallel; only rank 0 evaluates and calls
     ``on_best`` and ``checkpoint``.
     """
@@ -157,9 +157,9 @@ def fit(model: nn.Module,
     trained = distributed.wrap(model, group)
     opt = make_optimizer(model, cfg)
     order = random.Random(cfg.seed)
-    if state is None:
+    if state is None or state.optimizer is None:   # a new run (the caller may hold its state)
         set_seed(cfg.seed)
-        state = TrainState()
+        state = state or TrainState()
         state.order = order.getstate()
     else:
         opt.load_state_dict(state.optimizer)

@@ -14,8 +14,9 @@ from dataclasses import asdict
 from corpora.embedding import EmbeddingConfig
 from deeptrees.device import DEFAULT_DEVICE
 from deeptrees.distributed import is_main_process
-from deeptrees.options import (EMB_HELP, TRAIN_HELP, add_dataclass_options, add_run_options, add_word_vector_options,
-                               cli_options, dataclass_from_args, positive_int, resumed_args, run_command, run_options)
+from deeptrees.options import (EMB_HELP, TRAIN_HELP, add_dataclass_options, add_plot_option, add_run_options,
+                               add_word_vector_options, cli_options, dataclass_from_args, positive_int, resumed_args,
+                               run_command, run_options, write_plots)
 from deeptrees.train import TrainConfig
 
 
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", help="evaluate on this file (see --file-format) instead of --corpus")
     p.add_argument("--no-report", action="store_true", help="skip the per-tag (per chunk type) table")
     p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
+    add_plot_option(p)
 
     p = sub.add_parser("tag", help="tag text from the arguments or standard input (read as it comes)")
     p.add_argument("text", nargs="*", help="text to tag; read from standard input when absent")
@@ -177,6 +179,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(result.summary())
     if not args.no_report:
         print(result.report())
+    if args.plot:
+        for path in write_plots(args.plot, tagger.meta.get("history"), sum(result.gold, []),
+                                sum(result.predicted, []), repr(tagger)):
+            print(f"wrote {path}")
     return 0
 
 

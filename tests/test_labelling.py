@@ -161,3 +161,26 @@ def test_cli_chunker_from_column_files_with_probs_nbest_and_conllu(chunk_data, t
     assert done.returncode == 0 and done.stdout.count("# nbest") == 6, done.stderr
     done = run("tag", "--model", str(out), "--probs", "He runs")
     assert done.returncode == 2 and "--probs needs --format tsv or conllu" in done.stderr
+
+
+def test_history_is_saved_and_plotted(tmp_path, capsys):
+    import json
+
+    from tagger.cli import main
+    from treernn.cli import main as tree_main
+
+    out = tmp_path / "m"
+    assert main(["train", "--max-train-sentences", "30", "--epochs", "3", "--hidden", "8", "--word-vectors", "none",
+                 "--out", str(out), "--quiet"]) == 0
+    history = json.loads(next(out.glob("history-*.json")).read_text())
+    assert [r["epoch"] for r in history] == [1, 2, 3] and all({"loss", "dev", "seconds"} <= r.keys() for r in history)
+    assert Tagger.load(out).meta["history"] == history
+    assert main(["evaluate", "--model", str(out), "--split", "dev", "--no-report", "--plot", str(tmp_path / "p")]) == 0
+    assert (tmp_path / "p" / "learning_curve.png").stat().st_size > 5000
+    assert (tmp_path / "p" / "confusion.png").stat().st_size > 5000
+    trees = tmp_path / "t"
+    assert tree_main(["train", "--max-train-trees", "30", "--epochs", "2", "--hidden", "8", "--word-vectors", "none",
+                      "--out", str(trees), "--quiet"]) == 0
+    assert tree_main(["evaluate", "--model", str(trees), "--split", "dev", "--plot", str(tmp_path / "q")]) == 0
+    assert {p.name for p in (tmp_path / "q").iterdir()} == {"learning_curve.png", "confusion.png"}
+    assert "wrote" in capsys.readouterr().out

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,8 @@ class TreeScores:
     binary_root: float | None
     nodes: int
     trees: int
+    gold: list[str] = field(default_factory=list, compare=False, repr=False)        # every labelled node
+    predicted: list[str] = field(default_factory=list, compare=False, repr=False)
 
     def summary(self) -> str:
         binary = f", binary root {100 * self.binary_root:.2f}%" if self.binary_root is not None else ""
@@ -101,11 +103,14 @@ class TreeNet(TrainedNetwork):
         probs = self.probabilities(indexed)
         right = total = root_right = roots = bin_right = bin_total = 0
         sentiment = self.classes == SST_CLASSES
+        gold_labels, predicted = [], []
         for t, p in zip(indexed, probs):
             gold, pred = t.labels, p.argmax(1)
             mask = gold != IGNORE
             right += int((pred[mask] == gold[mask]).sum())
             total += int(mask.sum())
+            gold_labels += [self.classes[i] for i in gold[mask]]
+            predicted += [self.classes[i] for i in pred[mask]]
             if gold[-1] != IGNORE:
                 roots += 1
                 root_right += int(pred[-1] == gold[-1])
@@ -113,7 +118,7 @@ class TreeNet(TrainedNetwork):
                     bin_total += 1
                     bin_right += int((p[-1, 3:].sum() > p[-1, :2].sum()) == (gold[-1] > 2))
         return TreeScores(right / max(1, total), root_right / max(1, roots),
-                          bin_right / bin_total if sentiment and bin_total else None, total, roots)
+                          bin_right / bin_total if sentiment and bin_total else None, total, roots, gold_labels, predicted)
 
     def __repr__(self) -> str:
         return f"TreeNet({self.config.cell}, hidden {self.config.hidden_size}, {len(self.classes)} classes)"

@@ -14,8 +14,9 @@ from dataclasses import asdict
 from corpora.embedding import EmbeddingConfig
 from deeptrees.device import DEFAULT_DEVICE
 from deeptrees.distributed import is_main_process
-from deeptrees.options import (EMB_HELP, TRAIN_HELP, add_dataclass_options, add_run_options, add_word_vector_options,
-                               cli_options, dataclass_from_args, positive_int, resumed_args, run_command, run_options)
+from deeptrees.options import (EMB_HELP, TRAIN_HELP, add_dataclass_options, add_plot_option, add_run_options,
+                               add_word_vector_options, cli_options, dataclass_from_args, positive_int, resumed_args,
+                               run_command, run_options, write_plots)
 from deeptrees.train import TrainConfig
 
 
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corpus_options(p)
     p.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split (default: test)")
     p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
+    add_plot_option(p)
 
     p = sub.add_parser("predict", help="label every node of bracketed trees and pretty-print them")
     p.add_argument("trees", nargs="*", help="bracketed trees; one a line on standard input when absent")
@@ -108,7 +110,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .api import load
 
-    print(load(args.model, args.device).evaluate(_trees(args, args.split)).summary())
+    net = load(args.model, args.device)
+    scores = net.evaluate(_trees(args, args.split))
+    print(scores.summary())
+    if args.plot:
+        for path in write_plots(args.plot, net.meta.get("history"), scores.gold, scores.predicted, str(net)):
+            print(f"wrote {path}")
     return 0
 
 
