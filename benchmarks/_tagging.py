@@ -16,7 +16,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-SYSTEMS = {"ours": "BiLSTM (ours)", "perceptron": "NLTK perceptron", "crf": "CRF (crfsuite)"}
+SYSTEMS = {"ours": "BiLSTM (ours)", "ours-crf": "BiLSTM-CRF (ours)", "perceptron": "NLTK perceptron",
+           "crf": "CRF (crfsuite)"}
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
@@ -30,6 +31,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
                         "or none (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="no progress output")
     p.add_argument("--only", nargs="*", choices=list(SYSTEMS), help="run only these systems")
+    p.add_argument("--threads", type=int, help="torch threads for our tagger (default: torch's choice)")
 
 
 def _speed(tag_sents, sents) -> float:
@@ -44,8 +46,11 @@ def _timed(fn, arg) -> float:
     return time.perf_counter() - t
 
 
-def crf_features(sent: list[str], i: int) -> list[str]:
-    w = sent[i]
+def crf_features(sent: list, i: int) -> list[str]:
+    """CRF-suite features of token i: word form, shape, affixes, neighbouring words, and when tokens
+    are ``(word, POS)`` pairs, the POS tags around it and their bigrams (classic chunking features)."""
+    words = [t[0] if isinstance(t, tuple) else t for t in sent]
+    w = words[i]
     lw = w.lower()
     shape = "".join("X" if c.isupper() else "x" if c.islower() else "d" if c.isdigit() else c for c in w)
     f = ["b", "w=" + lw, "shape=" + shape[:6], "up=%d" % w.isupper(), "title=%d" % w.istitle(),
@@ -53,31 +58,44 @@ def crf_features(sent: list[str], i: int) -> list[str]:
     f += [f"p{k}={lw[:k]}" for k in (1, 2, 3, 4)] + [f"s{k}={lw[-k:]}" for k in (1, 2, 3, 4)]
     for d in (-2, -1, 1, 2):
         j = i + d
-        f.append(f"w{d}=" + (sent[j].lower() if 0 <= j < len(sent) else "<s>"))
-    f.append("w-1w=" + (sent[i - 1].lower() if i else "<s>") + "|" + lw)
+        f.append(f"w{d}=" + (words[j].lower() if 0 <= j < len(words) else "<s>"))
+    f.append("w-1w=" + (words[i - 1].lower() if i else "<s>") + "|" + lw)
+    if isinstance(sent[i], tuple):
+        pos = [t[1] for t in sent]
+        at = lambda j: pos[j] if 0 <= j < len(pos) else "<s>"  # noqa: E731
+        f += [f"t{d}={at(i + d)}" for d in (-2, -1, 0, 1, 2)]
+        f += [f"t{d}t={at(i + d)}|{at(i + d + 1)}" for d in (-2, -1, 0, 1)] + [f"t0w={at(i)}|{lw}"]
     return f
 
 
 def run_system(name: str, corpus: str, args: argparse.Namespace) -> dict:
     import corpora
+    from corpora.tagged import split_tagged
 
-    train, dev, test = (corpora.load(corpus, s) for s in ("train", "dev", "test"))
+    options = getattr(args, "load_options", {})
+    train, dev, test = (corpora.load(corpus, s, **options) for s in ("train", "dev", "test"))
     if args.quick:
         train, dev = train[:300], dev[:50]
-    known = {w for s in train for w, _ in s}
-    test_words = [[w for w, _ in s] for s in test]
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    known = {t[0] for s in train for t in s}
+    test_tokens = [split_tagged(s)[0] for s in test]
     t0 = time.perf_counter()
     extra = {}
-    if name == SYSTEMS["ours"]:
+    if name in (SYSTEMS["ours"], SYSTEMS["ours-crf"]):
         from dataclasses import replace
 
         from tagger import TaggerConfig, train_tagger
         from tagger.train import TRAINING
 
         train_config = replace(TRAINING, seed=args.seed, **({"epochs": 2} if args.quick else args.training))
-        tagger, hist = train_tagger(train, dev, TaggerConfig(), train_config, out=args.save, overwrite=True,
+        config = TaggerConfig(output="crf" if name == SYSTEMS["ours-crf"] else "softmax")
+        save = f"{args.save}-{config.output}" if args.save else None
+        tagger, hist = train_tagger(train, dev, config, train_config, out=save, overwrite=True,
                                     progress=not args.no_progress, word_vectors=args.word_vectors,
-                                    held_out=test_words)
+                                    held_out=[[t[0] for t in s] for s in test])
         tag_sents = tagger.tag_sents
         extra = {"epochs": len(hist.epochs), "best_epoch": hist.best_epoch, "dev": hist.best_score}
     elif name == SYSTEMS["perceptron"]:
@@ -93,8 +111,8 @@ def run_system(name: str, corpus: str, args: argparse.Namespace) -> dict:
 
         trainer = pycrfsuite.Trainer(verbose=False)
         for s in train:
-            words = [w for w, _ in s]
-            trainer.append([crf_features(words, i) for i in range(len(words))], [t for _, t in s])
+            tokens, tags = split_tagged(s)
+            trainer.append([crf_features(tokens, i) for i in range(len(tokens))], tags)
         trainer.set_params({"c1": 0.1, "c2": 0.01, "max_iterations": 20 if args.quick else 150,
                             "feature.possible_transitions": True})
         path = str(Path(tempfile.mkdtemp()) / "model.crfsuite")
@@ -108,16 +126,18 @@ def run_system(name: str, corpus: str, args: argparse.Namespace) -> dict:
     from tagger.evaluate import evaluate
 
     result = evaluate(tag_sents, test, lambda w: w in known)
+    if result.chunks:
+        extra["p"], extra["r"], extra["f1"] = result.spans()
     return {"system": name, "acc": result.accuracy, "oov": result.oov_accuracy, "train_s": train_s,
-            "tok_s": _speed(tag_sents, test_words), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "tok_s": _speed(tag_sents, test_tokens), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "oov_tokens": result.oov_tokens, "tokens": result.tokens, **extra}
 
 
-def run_all(corpus: str, args: argparse.Namespace) -> list[dict]:
-    """Each chosen system in its own fresh process, one after another; rows in SYSTEMS order."""
+def run_all(corpus: str, args: argparse.Namespace, systems: tuple[str, ...] = ("ours", "perceptron", "crf")) -> list[dict]:
+    """Each chosen system in its own fresh process, one after another."""
     ctx = mp.get_context("spawn")
     rows = []
-    for key in args.only or SYSTEMS:
+    for key in args.only or systems:
         with ProcessPoolExecutor(1, mp_context=ctx) as pool:
             rows.append(pool.submit(run_system, SYSTEMS[key], corpus, args).result())
     return rows
@@ -126,17 +146,18 @@ def run_all(corpus: str, args: argparse.Namespace) -> list[dict]:
 def print_table(rows: list[dict], title: str, minutes: bool = False) -> None:
     r0 = rows[0]
     unit = "train min" if minutes else "train s"
+    spans = "f1" in r0
     print(f"\n{title}, test split: {r0['tokens']} tokens, {r0['oov_tokens']} OOV")
-    print(f"{'system':<18}{'accuracy':>10}{'OOV acc':>10}{unit:>11}{'tag tok/s':>12}{'peak RSS MB':>13}")
+    head = f"{'precision':>11}{'recall':>9}{'F1':>8}" if spans else ""
+    print(f"{'system':<20}{head}{'accuracy':>10}{'OOV acc':>10}{unit:>11}{'tag tok/s':>12}{'peak RSS MB':>13}")
     for r in rows:
         t = r["train_s"] / 60 if minutes else r["train_s"]
-        print(f"{r['system']:<18}{100 * r['acc']:>9.2f}%{100 * r['oov']:>9.2f}%{t:>11.1f}"
+        cells = f"{100 * r['p']:>10.2f}%{100 * r['r']:>8.2f}%{100 * r['f1']:>8.2f}" if spans else ""
+        print(f"{r['system']:<20}{cells}{100 * r['acc']:>9.2f}%{100 * r['oov']:>9.2f}%{t:>11.1f}"
               f"{r['tok_s']:>12,.0f}{r['rss_mb']:>13.0f}")
-    by = {r["system"]: r for r in rows}
-    ours = by.get(SYSTEMS["ours"])
-    if ours:
-        if "epochs" in ours:
-            print(f"ours: {ours['epochs']} epochs, best dev {100 * ours['dev']:.2f}% at epoch {ours['best_epoch']}")
-        for key in ("perceptron", "crf"):
-            if SYSTEMS[key] in by:
-                print(f"tagging speed ours / {key}: {ours['tok_s'] / by[SYSTEMS[key]]['tok_s']:.2f}x")
+    for r in rows:
+        if "epochs" in r:
+            print(f"{r['system']}: {r['epochs']} epochs, best dev accuracy {100 * r['dev']:.2f}% at epoch {r['best_epoch']}")
+    ours = rows[0]
+    for r in rows[1:]:
+        print(f"tagging speed {ours['system']} / {r['system']}: {ours['tok_s'] / r['tok_s']:.2f}x")
