@@ -40,8 +40,9 @@ def test_learns_something_real(tiny_tagger, treebank_dev):
 def test_save_load_tags_identically(tiny_tagger, treebank_dev, tmp_path):
     tiny_tagger.save(tmp_path / "m")
     names = sorted(p.name for p in (tmp_path / "m").iterdir())
-    assert names[0] == "config.json" and re.fullmatch(r"model-[0-9a-f]{16}\.safetensors", names[1])
-    assert re.fullmatch(r"vocab-[0-9a-f]{16}\.json", names[2]) and len(names) == 3
+    assert names[0] == "config.json" and re.fullmatch(r"history-[0-9a-f]{16}\.json", names[1])
+    assert re.fullmatch(r"model-[0-9a-f]{16}\.safetensors", names[2])
+    assert re.fullmatch(r"vocab-[0-9a-f]{16}\.json", names[3]) and len(names) == 4
     loaded = Tagger.load(tmp_path / "m")
     sents = [[w for w, _ in s] for s in treebank_dev[:40]]
     assert loaded.tag_sents(sents) == tiny_tagger.tag_sents(sents)
