@@ -95,6 +95,7 @@ def run_system(name: str, corpus: str, args: argparse.Namespace) -> dict:
         save = f"{args.save}-{config.output}" if args.save else None
         tagger, hist = train_tagger(train, dev, config, train_config, out=save, overwrite=True,
                                     progress=not args.no_progress, word_vectors=args.word_vectors,
+                                    language=getattr(args, "language", "en"),
                                     held_out=[[t[0] for t in s] for s in test])
         tag_sents = tagger.tag_sents
         extra = {"epochs": len(hist.epochs), "best_epoch": hist.best_epoch, "dev": hist.best_score}
@@ -128,6 +129,7 @@ def run_system(name: str, corpus: str, args: argparse.Namespace) -> dict:
     result = evaluate(tag_sents, test, lambda w: w in known)
     if result.chunks:
         extra["p"], extra["r"], extra["f1"] = result.spans()
+        extra["types"] = result.span_types()
     return {"system": name, "acc": result.accuracy, "oov": result.oov_accuracy, "train_s": train_s,
             "tok_s": _speed(tag_sents, test_tokens), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "oov_tokens": result.oov_tokens, "tokens": result.tokens, **extra}

@@ -12,6 +12,10 @@ PACKAGES = {
     "corpora/treebank": "treebank",
     "corpora/brown": "brown",
     "corpora/conll2000": "conll2000",
+    "corpora/conll2002": "conll2002",
+    "corpora/cess_esp": "cess_esp",
+    "corpora/alpino": "alpino",
+    "corpora/sentence_polarity": "sentence_polarity",
     "corpora/dependency_treebank": "dependency_treebank",
     "taggers/universal_tagset": "universal_tagset",
 }

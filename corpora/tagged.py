@@ -14,6 +14,8 @@ The splits follow ``shared/README.md`` so figures from tests and benchmarks comp
 - treebank: ``sorted(fileids)``; files 0-158 train, 159-178 dev, 179-198 test; ``-NONE-`` tokens removed.
 - brown (universal tags): sentence index % 10 == 9 test, == 8 dev, the rest train.
 - conll2000: ``train.txt`` (its last 1,000 sentences are dev) and ``test.txt``.
+- conll2002 (``lang="esp"`` Spanish, ``"ned"`` Dutch): ``<lang>.train``, ``.testa`` dev, ``.testb`` test;
+  IOB2 entity tags (PER, ORG, LOC, MISC). ``-DOCSTART-`` lines are document breaks, not tokens.
 """
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ from .resources import require
 
 Sentence = list[tuple[str, str]]
 SPLITS = ("train", "dev", "test", "all")
-CORPORA = ("treebank", "brown", "conll2000")
+CORPORA = ("treebank", "brown", "conll2000", "conll2002")
+CONLL2002_LANGUAGES = {"esp": "es", "ned": "nl"}   # file prefix -> the language's code (corpora.text)
 TREEBANK_FILES = {"train": slice(0, 159), "dev": slice(159, 179), "test": slice(179, 199), "all": slice(0, 199)}
 
 
@@ -101,6 +104,21 @@ def load_conll2000(split: str = "train", column: str = "chunk", pos_feature: boo
     return [[(t[0], t[col]) for t in s] for s in load_conll2000_triples(split)]
 
 
+def load_conll2002(split: str = "train", lang: str = "esp", pos_feature: bool = False) -> list:
+    """CoNLL-2002 named entities as ``(word, IOB2 entity tag)`` pairs; with ``pos_feature`` as
+    ``(word, POS, tag)`` triples, the POS column an input feature. ``lang``: ``esp`` or ``ned``."""
+    _check_split(split)
+    if lang not in CONLL2002_LANGUAGES:
+        raise ValueError(f"unknown CoNLL-2002 language {lang!r}; expected esp (Spanish) or ned (Dutch)")
+    require("corpora/conll2002")
+    from nltk.corpus import conll2002
+
+    parts = {"train": ("train",), "dev": ("testa",), "test": ("testb",), "all": ("train", "testa", "testb")}[split]
+    sentences = [[t for t in s if t[0] != "-DOCSTART-"] for part in parts
+                 for s in conll2002.iob_sents(f"{lang}.{part}")]
+    return [list(s) if pos_feature else [(w, tag) for w, _, tag in s] for s in sentences if s]
+
+
 def split_tagged(sentence: Sequence[Sequence[str]]) -> tuple[list, list[str]]:
     """A tagged sentence -> (tokens, tags). Items are ``(word, tag)`` or ``(word, feature, ..., tag)``;
     a token is then the word alone, or the tuple ``(word, feature, ...)``."""
@@ -110,8 +128,9 @@ def split_tagged(sentence: Sequence[Sequence[str]]) -> tuple[list, list[str]]:
 
 def load(name: str, split: str = "train", **options) -> list[Sentence]:
     """Load a tagged corpus by name: ``treebank`` (``tagset=``), ``brown``, ``conll2000`` (``column=``,
-    ``pos_feature=``)."""
-    loaders = {"treebank": load_treebank, "brown": load_brown, "conll2000": load_conll2000}
+    ``pos_feature=``), ``conll2002`` (``lang=``, ``pos_feature=``)."""
+    loaders = {"treebank": load_treebank, "brown": load_brown, "conll2000": load_conll2000,
+               "conll2002": load_conll2002}
     if name not in loaders:
         raise ValueError(f"unknown corpus {name!r}; expected one of {', '.join(CORPORA)}")
     return loaders[name](split, **options)

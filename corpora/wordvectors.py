@@ -30,6 +30,7 @@ from .vocab import normalize
 
 DEFAULT_CORPORA = ("brown", "conll2000", "sentence_polarity")
 DEFAULT_VECTORS = ",".join(DEFAULT_CORPORA)   # the --word-vectors spec that training uses by default
+LANGUAGE_VECTORS = {"en": DEFAULT_VECTORS, "es": "cess_esp", "nl": "alpino"}   # ... for a model of each language
 NO_VECTORS = ("", "none", "no", "off")          # --word-vectors specs that mean: no word vectors
 VECTOR_DIM = 64            # size of learned vectors: 35k words x 64 x float16 = 4.5 MB in a saved model
 MAX_FILE_WORDS = 100_000   # the table is saved in every model: GloVe's 400k words would add 80 MB
@@ -187,33 +188,42 @@ class WordVectors:
         return cls(words, np.array(rows, dtype=np.float32))
 
 
-def _words(reader) -> Iterator[list[str]]:
-    """A corpus' sentences as words: treebank-style empty elements (``*T*-1``, tagged ``-NONE-``) are
-    not words (and would keep its sentences from matching held-out text)."""
+def _words(reader, fileids: list[str] | None = None) -> Iterator[list[str]]:
+    """A corpus' sentences as words. In treebanks, empty elements (``*T*-1`` tagged ``-NONE-``, CESS-ESP's
+    ``*0*``) are not words (and would keep sentences from matching held-out text), and multi-word
+    tokens joined by ``_`` (CESS-ESP's ``51_por_ciento``) are split as other corpora write them."""
     from nltk.corpus.reader import BracketParseCorpusReader
 
     reader.fileids()   # an NLTK LazyCorpusLoader becomes its reader class on first use
     if isinstance(reader, BracketParseCorpusReader):
-        return ([w for w, t in s if t != "-NONE-"] for s in reader.tagged_sents())
-    return iter(reader.sents())
+        return ([part for w, t in s if t != "-NONE-" and not (w.startswith("*") and w.endswith("*"))
+                 for part in w.split("_") if part] for s in reader.tagged_sents(fileids))
+    return iter(reader.sents(fileids))
 
 
 def corpus_sentences(names: Sequence[str]) -> Iterator[list[str]]:
-    """Token lists of whole NLTK corpora (their ``sents()``), e.g. ``["brown", "conll2000"]``, read lazily.
+    """Token lists of whole NLTK corpora (their ``sents()``), e.g. ``["brown", "conll2000"]``, read lazily;
+    ``name:prefix`` reads only the corpus files whose names start with ``prefix`` (``conll2002:esp.train``).
 
     All names are checked before the first sentence is read, so a missing corpus fails at once."""
     import nltk.corpus
 
     readers = []
-    for name in names:
+    for spec in names:
+        name, _, prefix = spec.partition(":")
         if not name.isidentifier():
             raise ValueError(f"{name!r} is not an NLTK corpus name")
         require(f"corpora/{name}")
         reader = getattr(nltk.corpus, name, None)
         if reader is None or not hasattr(reader, "sents"):
             raise ValueError(f"NLTK corpus {name!r} has no sentences to learn word vectors from")
-        readers.append(reader)
-    return (s for reader in readers for s in _words(reader))
+        fileids = None
+        if prefix:
+            fileids = [f for f in reader.fileids() if f.startswith(prefix)]
+            if not fileids:
+                raise ValueError(f"NLTK corpus {name!r} has no file whose name starts with {prefix!r}")
+        readers.append((reader, fileids))
+    return (s for reader, fileids in readers for s in _words(reader, fileids))
 
 
 def sentence_key(tokens: Sequence[str]) -> str:
@@ -270,9 +280,19 @@ def word_vectors_from(spec: str, extra: Iterable[Sequence[str]] = (), dim: int =
     if Path(spec).is_file():
         return WordVectors.load_text(spec, max_words=MAX_FILE_WORDS)
     names = [n.strip() for n in spec.split(",") if n.strip()]
-    if any("/" in n or "." in n for n in names):
+    if any("/" in n or "." in n.partition(":")[0] for n in names):
         raise FileNotFoundError(f"word-vector file {spec} does not exist")
     return WordVectors.from_corpora(names, extra=extra, held_out=held_out, dim=dim)
+
+
+def default_vectors(spec, language: str = "en"):
+    """``spec``, unless it is the default (:data:`DEFAULT_VECTORS`): then the unlabelled text of
+    ``language`` (Spanish: CESS-ESP, Dutch: Alpino; the training text is always added)."""
+    if spec != DEFAULT_VECTORS:
+        return spec
+    if language not in LANGUAGE_VECTORS:
+        raise ValueError(f"no default word-vector text for language {language!r}; known: {', '.join(LANGUAGE_VECTORS)}")
+    return LANGUAGE_VECTORS[language]
 
 
 def sized_for(config, vectors: WordVectors | None):

@@ -7,7 +7,8 @@
 >>> t.tag_text("Time flies like an arrow. Fruit flies like a banana.")   # doctest: +SKIP
 [[('Time', 'NN'), ...], [('Fruit', 'NN'), ...]]
 
-``accuracy(gold)`` and ``confusion(gold)`` come from ``nltk.tag.api.TaggerI``.
+``accuracy(gold)`` and ``confusion(gold)`` come from ``nltk.tag.api.TaggerI``. A model trained on chunk or
+entity tags (IOB, IOB2, BIOES) also gives its spans: ``entities(tokens)``, ``entities_sents``, ``entities_text``.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from corpora.batch import check_tokens, encode_words, length_batches, split_toke
 from corpora.text import tokenize_text
 from deeptrees.network import TrainedNetwork
 
+from .chunks import chunk_scheme, continues, spans
 from .model import SequenceTagger, TaggerConfig
 
 DEFAULT_MODEL = files("tagger") / "default_model"
@@ -107,13 +109,70 @@ class Tagger(TrainedNetwork, TaggerI):
         return out
 
     def tag_text(self, text: str, probs: bool = False) -> list[list[tuple]]:
-        """Split raw text into sentences and tokens (no NLTK data needed), then tag each sentence."""
+        """Split raw text into sentences and tokens with the rules of the model's :attr:`language` (no NLTK
+        data needed), then tag each sentence."""
+        return self.tag_sents(self._tokenize(text, "tag_text"), probs)
+
+    def _tokenize(self, text: str, caller: str) -> list[list[str]]:
         if not isinstance(text, str):
-            raise TypeError(f"tag_text() takes a str, got {type(text).__name__}")
+            raise TypeError(f"{caller}() takes a str, got {type(text).__name__}")
         if self.n_features:
             raise TypeError(f"this model reads {self.n_features} feature column(s) beside each word; raw text "
-                            f"has none: use tag_sents() with (word, feature, ...) tokens")
-        return self.tag_sents(tokenize_text(text), probs)
+                            f"has none: use the *_sents() methods with (word, feature, ...) tokens")
+        return tokenize_text(text, self.language)
+
+    @property
+    def language(self) -> str:
+        """The language of the text the model was trained on ("en", "es", "nl"): its tokenizer's rules."""
+        return self.meta.get("language", "en")
+
+    # -- entities (chunks) ------------------------------------------------------------------------
+    def entities(self, tokens: Sequence, probs: bool = False) -> list[tuple]:
+        """The entities (chunks) in one sentence as ``(start, end, type, text)``, ``end`` exclusive, read
+        from its IOB / IOB2 / BIOES tags as conlleval reads them (:func:`tagger.chunks.spans`).
+
+        With ``probs`` a fifth element: the probability that the model tags exactly this span, i.e.
+        its tags, and neighbours that neither extend it nor run into it (with a CRF summed over all
+        such tag sequences; with a softmax the product over the tokens)."""
+        return self.entities_sents([tokens], probs)[0]
+
+    def entities_sents(self, sentences: Sequence[Sequence], probs: bool = False) -> list[list[tuple]]:
+        """:meth:`entities` of many tokenized sentences, tagged in batches."""
+        if isinstance(sentences, str):
+            raise TypeError("entities_sents() takes a list of token lists; for raw text use entities_text()")
+        if chunk_scheme(self.tagset) is None:
+            raise ValueError(f"{self!r} does not tag chunks or entities (its tags: {' '.join(self.tagset[:8])} ...); "
+                             f"entities need a model trained on IOB, IOB2 or BIOES tags")
+        checked = [self._check(s, f"sentence {i}") for i, s in enumerate(sentences)]
+        out = []
+        for tokens, tagged in zip(checked, self._tag(checked)):
+            tags = [item[-1] for item in tagged]
+            found = spans(tags)
+            words = [item[0] for item in tagged]
+            found_entities = [(s, e, kind, " ".join(words[s:e])) for s, e, kind in found]
+            if probs and found:
+                found_entities = [(*ent, p) for ent, p in zip(found_entities, self._span_probs(tokens, tags, found))]
+            out.append(found_entities)
+        return out
+
+    def entities_text(self, text: str, probs: bool = False) -> list[list[tuple]]:
+        """:meth:`entities` of raw text, one list per sentence (tokenized as :meth:`tag_text` does)."""
+        return self.entities_sents(self._tokenize(text, "entities_text"), probs)
+
+    @torch.inference_mode()
+    def _span_probs(self, tokens: list, tags: list[str], found: list[tuple[int, int, str]]) -> list[float]:
+        labels = list(self.vocab.labels.strings)
+        (scores, mask), = self._scores([tokens])
+        allowed = torch.ones(len(found), len(tags), len(labels), dtype=torch.bool)
+        for k, (start, end, _) in enumerate(found):
+            for t in range(start, end):
+                allowed[k, t] = False
+                allowed[k, t, labels.index(tags[t])] = True
+            if start > 0:       # the token before does not run into the span ...
+                allowed[k, start - 1] = torch.tensor([not continues(lab, tags[start]) for lab in labels])
+            if end < len(tags):  # ... and the token after does not extend it
+                allowed[k, end] = torch.tensor([not continues(tags[end - 1], lab) for lab in labels])
+        return self.model.log_prob_within(scores, mask, allowed.to(scores.device)).exp().tolist()
 
     @property
     def tagset(self) -> list[str]:

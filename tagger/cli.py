@@ -22,7 +22,8 @@ from deeptrees.train import TrainConfig
 
 def _data(args: argparse.Namespace, split: str, file: str | None, pos_feature: bool | None = None):
     """Tagged sentences of a file (``--file-format``, ``--columns``, ``--label``) or of a corpus split;
-    CoNLL-2000 chunks come with their POS column as an input feature unless ``--no-pos-feature``."""
+    CoNLL-2000 chunks come with their POS column as an input feature unless ``--no-pos-feature``,
+    CoNLL-2002 entities with it only given ``--pos-feature``."""
     import corpora
     from corpora.readers import read_tagged
 
@@ -33,22 +34,52 @@ def _data(args: argparse.Namespace, split: str, file: str | None, pos_feature: b
         options["tagset"] = args.tagset
     if args.corpus == "conll2000":
         options["column"] = args.column
-        wanted = args.column == "chunk" and not args.no_pos_feature if pos_feature is None else pos_feature
-        options["pos_feature"] = wanted
+    if args.corpus == "conll2002":
+        options["lang"] = CONLL2002_FILES.get(args.lang or "esp", args.lang or "esp")
+    if args.corpus in ("conll2000", "conll2002"):
+        default = args.corpus == "conll2000" and args.column == "chunk"
+        options["pos_feature"] = (default if args.pos_feature is None else args.pos_feature) \
+            if pos_feature is None else pos_feature
     return corpora.load(args.corpus, split, **options)
 
 
+CONLL2002_FILES = {"es": "esp", "nl": "ned"}   # --lang es/nl name CoNLL-2002's esp/ned files too
+
+
+def _language(args: argparse.Namespace) -> str:
+    """The language code (en, es, nl) of the run's text, from --lang (CoNLL-2002's default: esp)."""
+    from corpora.tagged import CONLL2002_LANGUAGES
+
+    if args.corpus == "conll2002" and not args.train_file:
+        lang = CONLL2002_FILES.get(args.lang or "esp", args.lang or "esp")
+        if lang not in CONLL2002_LANGUAGES:
+            raise ValueError(f"--corpus conll2002 has --lang esp (Spanish) or ned (Dutch), not {lang!r}")
+        return CONLL2002_LANGUAGES[lang]
+    if args.lang and not args.train_file:
+        raise ValueError(f"--lang is for --corpus conll2002 or a --train-file, not --corpus {args.corpus}")
+    return CONLL2002_LANGUAGES.get(args.lang, args.lang or "en")
+
+
 def _add_corpus_options(p: argparse.ArgumentParser, corpus_default: str | None = "treebank") -> None:
+    from corpora.tagged import CORPORA
+
     g = p.add_argument_group("data")
-    g.add_argument("--corpus", default=corpus_default, choices=["treebank", "brown", "conll2000"],
+    g.add_argument("--corpus", default=corpus_default, choices=list(CORPORA),
                    help="NLTK corpus, with the project's standard train/dev/test split (default: " +
                    (corpus_default or "the one the model was trained on, else treebank") + ")")
     g.add_argument("--tagset", default="ptb", choices=["ptb", "universal"],
                    help="treebank only: Penn Treebank tags or the 12 universal tags (default: ptb)")
     g.add_argument("--column", default="chunk", choices=["chunk", "pos"],
                    help="conll2000 only: which column is the label (default: chunk)")
-    g.add_argument("--no-pos-feature", action="store_true",
-                   help="conll2000 chunks only: do not read the POS column as an input feature")
+    g.add_argument("--lang", choices=["esp", "ned", "en", "es", "nl"],
+                   help="conll2002: esp (Spanish, the default) or ned (Dutch); with --train-file the language of "
+                        "the text, en, es or nl (default: en). It picks the tokenizer for raw text and the default "
+                        "word-vector text")
+    g.add_argument("--pos-feature", dest="pos_feature", action="store_true", default=None,
+                   help="read the corpus' POS column as an input feature (default for conll2000 chunks; "
+                        "optional for conll2002)")
+    g.add_argument("--no-pos-feature", dest="pos_feature", action="store_false",
+                   help="do not read the POS column as an input feature")
     g.add_argument("--file-format", default="auto", choices=["auto", "slash", "columns", "conllu"],
                    help="format of --train-file/--dev-file/--file: slash (word/TAG, a sentence a line), columns "
                         "(CoNLL: a token a line, see --columns), conllu; auto: conllu for *.conllu, columns when "
@@ -106,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", nargs="*", help="text to tag; read from standard input when absent")
     p.add_argument("--model", help="model folder (default: the model shipped with the package)")
     p.add_argument("--input", default="text", choices=["text", "conllu", "columns"],
-                   help="text: a sentence a line (tokenized unless --pretokenized); conllu: CoNLL-U (its forms); "
+                   help="text: a sentence a line (tokenized by the rules of the model's language unless --pretokenized); conllu: CoNLL-U (its forms); "
                         "columns: a token a line, the columns named by --columns, e.g. word,pos for a model that "
                         "reads POS features (default: text)")
     p.add_argument("--columns", metavar="NAMES", help="--input columns: the column names (word first or not)")
@@ -115,7 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="slash", choices=["slash", "tsv", "conllu"],
                    help="slash: word/TAG, a sentence a line; tsv: word<TAB>tag a line, a blank line between "
                         "sentences; conllu: CoNLL-U with the tag as UPOS (default: slash)")
-    p.add_argument("--probs", action="store_true", help="tsv/conllu: add each tag's probability (a CRF's marginal)")
+    p.add_argument("--probs", action="store_true", help="tsv/conllu: add each tag's probability (a CRF's marginal); "
+                   "--entities: each entity's probability")
+    p.add_argument("--entities", action="store_true",
+                   help="models of chunk or entity tags (IOB, IOB2, BIOES): print one entity a line, "
+                        "sentence<TAB>start<TAB>end<TAB>type<TAB>text (tokens start..end-1, counted from 0; "
+                        "sentences from 1); for CoNLL output (a token a line) use --format tsv instead")
     p.add_argument("--nbest", type=positive_int, metavar="K",
                    help="the K best tag sequences of each sentence with their log-probabilities")
     p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
@@ -141,6 +177,7 @@ def configs_from_args(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from corpora.wordvectors import default_vectors
     from deeptrees.recipe import RunOptions, check_out
 
     from .train import train_tagger
@@ -152,11 +189,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         train = train[: args.max_train_sentences]
     dev = _data(args, "dev", args.dev_file) if (args.dev_file or not args.train_file) else None
     config, train_config = configs_from_args(args)
+    language = _language(args)
     corpus = args.train_file or f"{args.corpus}" + (f"/{args.tagset}" if args.corpus == "treebank" else "") + \
-        (f"/{args.column}" if args.corpus == "conll2000" else "")
-    meta = {"corpus": corpus, "word_vectors": args.word_vectors, "cli": cli_options(args)}
+        (f"/{args.column}" if args.corpus == "conll2000" else "") + \
+        (f"/{CONLL2002_FILES.get(args.lang or 'esp', args.lang or 'esp')}" if args.corpus == "conll2002" else "")
+    vectors = default_vectors(args.word_vectors, language)
+    meta = {"corpus": corpus, "word_vectors": vectors, "cli": cli_options(args)}
     tagger, history = train_tagger(train, dev, config, train_config, min_count=args.min_count, progress=not args.quiet,
-                                   meta=meta, word_vectors=args.word_vectors, vector_dim=args.learned_vector_dim,
+                                   meta=meta, word_vectors=vectors, language=language, vector_dim=args.learned_vector_dim,
                                    held_out=_held_out(args), init_embeddings_from=args.init_embeddings_from,
                                    **run_options(args))
     best = f", best dev accuracy {100 * history.best_score:.2f}% at epoch {history.best_epoch}" if dev else ""
@@ -171,7 +211,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     tagger = _load_tagger(args.model, args.device)
     if args.corpus is None:   # the corpus the model was trained on, else the treebank
         saved = tagger.meta.get("cli", {})
-        for key in ("corpus", "tagset", "column"):
+        for key in ("corpus", "tagset", "column", "lang"):
             setattr(args, key, saved.get(key, getattr(args, key)) if key != "corpus" else saved.get(key, "treebank"))
     gold = _data(args, args.split, args.file, pos_feature=tagger.n_features > 0)
     check_tagset(gold, tagger.tagset)
@@ -186,9 +226,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _input_sentences(args: argparse.Namespace) -> Iterator[list]:
+def _input_sentences(args: argparse.Namespace, language: str) -> Iterator[list]:
     """Token lists from the arguments or standard input, read as they come (memory does not grow with
-    the input's length)."""
+    the input's length); text lines are tokenized by the rules of ``language``."""
     from corpora.readers import column_sentences, conllu_sentences
     from corpora.text import tokenize
 
@@ -201,7 +241,7 @@ def _input_sentences(args: argparse.Namespace) -> Iterator[list]:
         yield from column_sentences(lines, "<stdin>", args.columns, labelled=False)
     else:
         for line in lines:
-            yield line.split() if args.pretokenized else tokenize(line)
+            yield line.split() if args.pretokenized else tokenize(line, language)
 
 
 def _format(tagged: list[tuple], number: int, fmt: str, comment: str = "") -> str:
@@ -226,11 +266,19 @@ def _format(tagged: list[tuple], number: int, fmt: str, comment: str = "") -> st
 def cmd_tag(args: argparse.Namespace) -> int:
     from itertools import islice
 
-    if args.probs and args.format == "slash":
-        raise ValueError("--probs needs --format tsv or conllu")
+    if args.probs and args.format == "slash" and not args.entities:
+        raise ValueError("--probs needs --format tsv or conllu (or --entities)")
+    if args.entities and args.nbest:
+        raise ValueError("--entities and --nbest do not go together: choose one")
     tagger = _load_tagger(args.model, args.device)
-    sentences, number = _input_sentences(args), 0
+    sentences, number = _input_sentences(args, tagger.language), 0
     while block := list(islice(sentences, BLOCK)):
+        if args.entities:
+            for entities in tagger.entities_sents(block, probs=args.probs):
+                number += 1
+                for start, end, kind, text, *prob in entities:
+                    print(f"{number}\t{start}\t{end}\t{kind}\t{text}" + (f"\t{prob[0]:.4f}" if prob else ""))
+            continue
         if args.nbest:
             for tokens in block:
                 number += 1

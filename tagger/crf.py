@@ -7,7 +7,7 @@ are left-aligned, padding after ``lengths``).
 
 For IOB / IOB2 / BIOES tag sets, transitions no chunk can make (``O -> I-NP``, ``B-NP -> I-VP``,
 ``<start> -> I-NP``, ``B-NP -> <end>`` in BIOES ...) carry a fixed penalty of -10,000, so no
-decoded sequence is invalid (:func:`allowed_transitions`; :func:`to_iob2` repairs IOB1 training data).
+decoded sequence is invalid (:func:`allowed_transitions`; :func:`tagger.chunks.to_iob2` repairs IOB1 training data).
 """
 from __future__ import annotations
 
@@ -16,20 +16,10 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .chunks import chunk_scheme
+
 PENALTY = -10_000.0     # added to forbidden transitions: no emission score makes up for it
 INVALID = PENALTY / 2   # a path scoring below this used a forbidden transition
-
-
-def chunk_scheme(labels: Sequence[str]) -> str | None:
-    """"bioes", "bio" or None (not a chunk tag set: no constraints), from the label names."""
-    prefixes = {lab[:2] for lab in labels if lab != "O"}
-    if not labels or any(len(lab) < 3 or lab[1] != "-" for lab in labels if lab != "O"):
-        return None
-    if prefixes <= {"B-", "I-"}:
-        return "bio"
-    if prefixes <= {"B-", "I-", "E-", "S-"}:
-        return "bioes"
-    return None
 
 
 def allowed_transitions(labels: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -52,17 +42,6 @@ def allowed_transitions(labels: Sequence[str]) -> tuple[torch.Tensor, torch.Tens
             for k in range(n):                  # ... and followed only by I-/E- of its type
                 trans[j, k] = prefix[k] in ("I", "E") and kind[k] == kind[j]
     return trans, start, end
-
-
-def to_iob2(tags: Sequence[str]) -> list[str]:
-    """IOB1 (a chunk may start with I-) to IOB2 (every chunk starts with B-); the same chunks."""
-    out, prev = [], "O"
-    for tag in tags:
-        if tag.startswith("I-") and (prev == "O" or prev[2:] != tag[2:]):
-            tag = "B-" + tag[2:]
-        out.append(tag)
-        prev = tag
-    return out
 
 
 class CRF(nn.Module):

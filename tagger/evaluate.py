@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from corpora.tagged import Sentence, split_tagged
 
-from .crf import chunk_scheme
+from .chunks import chunk_scheme
 
 
 @dataclass
@@ -35,6 +35,16 @@ class Evaluation:
         return (precision_score(self.gold, self.predicted), recall_score(self.gold, self.predicted),
                 f1_score(self.gold, self.predicted))
 
+    def span_types(self) -> dict[str, tuple[float, float, float, int]]:
+        """Per chunk type: precision, recall, F1 and the number of gold spans (chunk tag sets only)."""
+        from seqeval.metrics import classification_report as span_report
+
+        if not self.chunks:
+            raise ValueError("span scores need a chunk tag set (IOB, IOB2 or BIOES tags)")
+        table = span_report(self.gold, self.predicted, output_dict=True, zero_division=0)
+        return {kind: (float(row["precision"]), float(row["recall"]), float(row["f1-score"]), int(row["support"]))
+                for kind, row in table.items() if " avg" not in kind}
+
     def report(self) -> str:
         """Per chunk type precision / recall / F1 (seqeval) for chunk tags; per tag (scikit-learn) otherwise."""
         if self.chunks:
@@ -56,11 +66,13 @@ class Evaluation:
 
 def check_tagset(gold: Sequence[Sentence], tagset: Sequence[str]) -> None:
     """Refuse to score a model on gold data whose tags are mostly not the model's (another tag set):
-    the accuracy would be meaningless."""
+    the accuracy would be meaningless. Chunk and entity data are judged by their tags other than
+    ``O``, so a file of ``B-PERSON`` entities is refused by a model of ``B-PER`` ones."""
     known = set(tagset)
     tags = [t[-1] for s in gold for t in s]
     if not tags:
         raise ValueError("the gold data hold no tagged tokens")
+    tags = [t for t in tags if t != "O"] or tags
     foreign = sum(t not in known for t in tags)
     if foreign > len(tags) / 2:
         gold_set = sorted(set(tags))

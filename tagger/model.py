@@ -14,7 +14,7 @@ from corpora.embedding import EmbeddingConfig, TokenEmbedding
 from corpora.vocab import Vocab
 from deeptrees.network import NetworkConfig
 
-from .crf import CRF
+from .crf import CRF, PENALTY
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 OUTPUTS = ("softmax", "crf")
@@ -93,3 +93,13 @@ class SequenceTagger(nn.Module):
                 scores.log_softmax(-1), mask, k)
         log_z = self.crf.log_partition(scores, mask).tolist()
         return [[(seq, s - z) for seq, s in paths] for paths, z in zip(self.crf.topk(scores, mask, k), log_z)]
+
+    def log_prob_within(self, scores: torch.Tensor, mask: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+        """log P(the tag at every position lies in its allowed set) for each of S constraint sets
+        ``allowed`` (S, T, n_tags, bool) on one sequence (``scores`` (1, T, n_tags)): e.g. the probability
+        of a span. Softmax tokens are independent; a CRF sums over the paths that obey (forward algorithm)."""
+        if self.crf is None:
+            inside = (scores.softmax(-1) * allowed).sum(-1).clamp(min=1e-30).log()     # (S, T)
+            return (inside * mask).sum(1)
+        masked = scores + torch.where(allowed, 0.0, PENALTY)
+        return self.crf.log_partition(masked, mask.expand(len(allowed), -1)) - self.crf.log_partition(scores, mask)

@@ -15,13 +15,14 @@ import torch
 from corpora.batch import encode_words, length_batches, split_tokens
 from corpora.tagged import Sentence, split_tagged
 from corpora.vocab import Vocab
-from corpora.wordvectors import DEFAULT_VECTORS, VECTOR_DIM, WordVectors
+from corpora.text import check_language
+from corpora.wordvectors import DEFAULT_VECTORS, VECTOR_DIM, WordVectors, default_vectors
 from deeptrees.recipe import RunOptions, Task, train_network
 from deeptrees.train import History, TrainConfig
 
 from .api import Tagger
 from .evaluate import evaluate
-from .crf import chunk_scheme, to_iob2
+from .chunks import chunk_scheme, to_iob2
 from .model import IGNORE, SequenceTagger, TaggerConfig
 
 TRAINING = TrainConfig()   # the tagger's training defaults (CLI and Python alike)
@@ -109,20 +110,25 @@ def train_tagger(train: Sequence[Sentence], dev: Sequence[Sentence] | None = Non
                  config: TaggerConfig | None = None, train_config: TrainConfig | None = None,
                  out: str | Path | None = None, min_count: int = 1, progress: bool = True,
                  meta: dict | None = None, word_vectors: str | WordVectors | None = DEFAULT_VECTORS,
-                 *, vector_dim: int = VECTOR_DIM, held_out: Iterable[Sequence[str]] = (),
+                 *, language: str = "en", vector_dim: int = VECTOR_DIM, held_out: Iterable[Sequence[str]] = (),
                  init_embeddings_from: str | Path | None = None, **run) -> tuple[Tagger, History]:
     """Build a vocabulary from ``train``, train with early stopping on ``dev`` accuracy.
 
     ``word_vectors`` become a frozen part of the embedding (saved with the model), so words never
     seen in ``train`` have a vector too: by default they are learned from unlabelled NLTK text
     (a spec as ``--word-vectors`` takes, a :class:`WordVectors`, or None), with the ``dev``
-    sentences and ``held_out`` (give your test sentences) removed from that text first.
+    sentences and ``held_out`` (give your test sentences) removed from that text first. ``language``
+    ("en", "es", "nl") is saved with the model: ``tag_text`` tokenizes by its rules, and the default
+    vectors are learned from text in it (:func:`corpora.wordvectors.default_vectors`).
     ``init_embeddings_from`` starts from any saved model's embedding and vocabulary instead.
     With ``out`` the best model so far is saved there after every improving epoch and a checkpoint
     after every epoch; ``run`` takes the other :class:`deeptrees.recipe.RunOptions` (``overwrite``,
     ``resume``, ``checkpoint_every``, ``device``, ``on_step``).
     """
+    check_language(language)
     train_config = train_config or TRAINING
+    word_vectors = default_vectors(word_vectors, language)
+    meta = {**(meta or {}), "language": language}
     task = TaggingTask(train, dev, train_config.batch_size)
     dev_words = [[t[0] for t in s] for s in task.dev or ()]
     return train_network(task, config or TaggerConfig(), train_config, min_count=min_count,

@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from tagger.crf import CRF, allowed_transitions, chunk_scheme, to_iob2
+from tagger.chunks import chunk_scheme, to_iob2
+from tagger.crf import CRF, allowed_transitions
 
 CHUNKS = ["B-NP", "B-VP", "I-NP", "I-VP", "O"]
 

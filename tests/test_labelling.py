@@ -90,7 +90,7 @@ def test_feature_models_want_feature_tokens(chunker):
     tagger, _ = chunker
     with pytest.raises(TypeError, match="1 feature column"):
         tagger.tag(["He", "runs"])
-    with pytest.raises(TypeError, match="tag_sents"):
+    with pytest.raises(TypeError, match="_sents"):
         tagger.tag_text("He runs.")
     with pytest.raises(ValueError, match="k must be"):
         tagger.nbest([("He", "PRP")], 0)
