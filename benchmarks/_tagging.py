@@ -159,7 +159,7 @@ def print_table(rows: list[dict], title: str, minutes: bool = False) -> None:
               f"{r['tok_s']:>12,.0f}{r['rss_mb']:>13.0f}")
     for r in rows:
         if "epochs" in r:
-            print(f"{r['system']}: {r['epochs']} epochs, best dev accuracy {100 * r['dev']:.2f}% at epoch {r['best_epoch']}")
+            print(f"{r['system']}: {r['epochs']} epochs, best dev {'span F1' if 'f1' in r else 'accuracy'} {100 * r['dev']:.2f}% at epoch {r['best_epoch']}")
     ours = rows[0]
     for r in rows[1:]:
         print(f"tagging speed {ours['system']} / {r['system']}: {ours['tok_s'] / r['tok_s']:.2f}x")

@@ -49,7 +49,7 @@ TRAIN_HELP = {
     "lr": "learning rate",
     "weight_decay": "L2 penalty on all weights",
     "clip_norm": "clip the global gradient norm to this; 0 disables clipping",
-    "patience": "stop after this many epochs without a better dev accuracy",
+    "patience": "stop after this many epochs without a better dev score (accuracy; span F1 for chunk/entity tags)",
     "seed": "random seed (initialisation, batch order, dropout)",
     "max_minutes": "stop after the epoch that crosses this wall-clock budget",
     "on_nonfinite": "when the loss becomes inf/NaN: raise an error or stop and keep the best model",

@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tagger", description="Deep BiLSTM part-of-speech tagger / sequence labeller.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("train", help="train a tagger, select on dev accuracy, save the best model")
+    p = sub.add_parser("train", help="train a tagger, select on dev accuracy (span F1 for chunk/entity tags), save the best model")
     _add_corpus_options(p)
     p.add_argument("--train-file", help="train on this file (see --file-format) instead of --corpus")
     p.add_argument("--dev-file", help="select on this file instead of the corpus' dev split")
@@ -199,7 +199,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                                    meta=meta, word_vectors=vectors, language=language, vector_dim=args.learned_vector_dim,
                                    held_out=_held_out(args), init_embeddings_from=args.init_embeddings_from,
                                    **run_options(args))
-    best = f", best dev accuracy {100 * history.best_score:.2f}% at epoch {history.best_epoch}" if dev else ""
+    score = "span F1" if "dev_f1" in tagger.meta else "accuracy"
+    best = f", best dev {score} {100 * history.best_score:.2f}% at epoch {history.best_epoch}" if dev else ""
     if is_main_process():
         print(f"saved {tagger!r} to {args.out}{best} (stopped: {history.stopped})")
     return 0

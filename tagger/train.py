@@ -73,9 +73,10 @@ def repair_chunks(sentences: list[Sentence]) -> list[Sentence]:
 
 
 class TaggingTask(Task):
-    """Tagged sentences: batches of similar length, the model's loss, dev accuracy."""
+    """Tagged sentences: batches of similar length, the model's loss, and the dev score: accuracy, or
+    for chunk and entity tags (IOB, IOB2, BIOES) span F1, what such models are judged by."""
 
-    network, score_name = Tagger, "dev_accuracy"
+    network = Tagger
 
     def __init__(self, train: Sequence[Sentence], dev: Sequence[Sentence] | None, batch_size: int):
         self.batch_size = batch_size
@@ -85,6 +86,8 @@ class TaggingTask(Task):
         split = [split_tagged(s) for s in self.train]
         self.tags = [tags for _, tags in split]
         self.labels = sorted({t for tags in self.tags for t in tags})
+        self.spans = chunk_scheme(self.labels) is not None
+        self.score_name = "dev_f1" if self.spans else "dev_accuracy"   # the metadata key of the best score
         self.words, features = zip(*(split_tokens(tokens) for tokens, _ in split))
         self.words = list(self.words)
         self.features = list(features) if features[0] is not None else None
@@ -98,7 +101,8 @@ class TaggingTask(Task):
     loss = staticmethod(token_loss)
 
     def score(self, net: Tagger) -> float:
-        return evaluate(net.tag_sents, self.dev, net.vocab.knows).accuracy
+        result = evaluate(net.tag_sents, self.dev, net.vocab.knows)
+        return result.spans()[2] if self.spans and result.chunks else result.accuracy
 
     def data(self):
         yield from self.train
@@ -112,7 +116,8 @@ def train_tagger(train: Sequence[Sentence], dev: Sequence[Sentence] | None = Non
                  meta: dict | None = None, word_vectors: str | WordVectors | None = DEFAULT_VECTORS,
                  *, language: str = "en", vector_dim: int = VECTOR_DIM, held_out: Iterable[Sequence[str]] = (),
                  init_embeddings_from: str | Path | None = None, **run) -> tuple[Tagger, History]:
-    """Build a vocabulary from ``train``, train with early stopping on ``dev`` accuracy.
+    """Build a vocabulary from ``train``, train with early stopping on ``dev`` accuracy (span F1 for chunk
+    and entity tags).
 
     ``word_vectors`` become a frozen part of the embedding (saved with the model), so words never
     seen in ``train`` have a vector too: by default they are learned from unlabelled NLTK text

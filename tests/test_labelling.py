@@ -53,6 +53,8 @@ def test_crf_chunker_learns_and_never_outputs_an_invalid_sequence(chunker, chunk
     assert result.spans()[2] == pytest.approx(f1_score([[c for *_, c in s] for s in dev],
                                                        [[t[-1] for t in s] for s in tagged]))
     assert result.spans()[2] > 0.5 and "chunks: precision" in result.summary() and "NP" in result.report()
+    # chunk models are selected on dev span F1: the kept (best) model's dev F1 is the best epoch's
+    assert tagger.meta["dev_f1"] == round(result.spans()[2], 5) == round(max(r["dev"] for r in hist.epochs), 5)
 
 
 @pytest.mark.parametrize("which", ["softmax", "crf"])
