@@ -34,6 +34,19 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, help="torch threads for our tagger (default: torch's choice)")
 
 
+LIMITS = {"epochs": (int, "maximum epochs"), "patience": (int, "early-stopping patience (epochs)"),
+          "max_minutes": (float, "training budget in minutes")}
+
+
+def add_limit_options(p: argparse.ArgumentParser, **defaults) -> None:
+    """Our taggers' training limits (keys of LIMITS) with this benchmark's defaults; the run uses them."""
+    for name, value in defaults.items():
+        kind, text = LIMITS[name]
+        p.add_argument("--" + name.replace("_", "-"), type=kind, default=value,
+                       help=f"our taggers' {text} (default: %(default)s)")
+    p.set_defaults(limits=tuple(defaults))
+
+
 def _speed(tag_sents, sents) -> float:
     tag_sents(sents)  # warm-up: one whole pass (first calls allocate and initialise)
     best = min(_timed(tag_sents, sents) for _ in range(3))
@@ -90,7 +103,7 @@ def run_system(name: str, corpus: str, args: argparse.Namespace) -> dict:
         from tagger import TaggerConfig, train_tagger
         from tagger.train import TRAINING
 
-        train_config = replace(TRAINING, seed=args.seed, **({"epochs": 2} if args.quick else args.training))
+        train_config = replace(TRAINING, seed=args.seed, **({"epochs": 2} if args.quick else {k: getattr(args, k) for k in args.limits}))
         config = TaggerConfig(output="crf" if name == SYSTEMS["ours-crf"] else "softmax")
         save = f"{args.save}-{config.output}" if args.save else None
         tagger, hist = train_tagger(train, dev, config, train_config, out=save, overwrite=True,

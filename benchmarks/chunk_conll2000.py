@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import argparse
 
-from _tagging import add_options, print_table, run_all
+from _tagging import add_limit_options, add_options, print_table, run_all
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_options(p)
-    p.add_argument("--epochs", type=int, default=40, help="maximum epochs for our taggers (default: %(default)s)")
-    p.add_argument("--patience", type=int, default=5, help="our taggers' early-stopping patience (default: %(default)s)")
+    add_limit_options(p, epochs=40, patience=5)
     args = p.parse_args()
-    args.training = {"epochs": args.epochs, "patience": args.patience}
     args.load_options = {"pos_feature": True}
     rows = run_all("conll2000", args, systems=("ours-crf", "ours", "crf"))
     print_table(rows, "CoNLL-2000 chunking" + ("  [--quick: 300 training sentences]" if args.quick else ""))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from _tagging import SYSTEMS, add_options, print_table, run_all
+from _tagging import SYSTEMS, add_limit_options, add_options, print_table, run_all
 
 LANGUAGES = {"esp": ("es", "Spanish"), "ned": ("nl", "Dutch")}
 
@@ -28,12 +28,8 @@ def main() -> None:
     add_options(p)
     p.add_argument("--langs", nargs="+", default=list(LANGUAGES), choices=list(LANGUAGES), help="languages to run")
     p.add_argument("--seeds", nargs="+", type=int, help="our taggers' seeds (default: --seed); CRF-suite runs once")
-    p.add_argument("--epochs", type=int, default=30, help="maximum epochs for our taggers (default: %(default)s)")
-    p.add_argument("--patience", type=int, default=4, help="our early-stopping patience (default: %(default)s)")
-    p.add_argument("--max-minutes", type=float, default=20.0,
-                   help="our training budget per run in minutes (default: %(default)s)")
+    add_limit_options(p, epochs=30, patience=4, max_minutes=20.0)
     args = p.parse_args()
-    args.training = {"epochs": args.epochs, "patience": args.patience, "max_minutes": args.max_minutes}
     save = args.save
     for lang in args.langs:
         args.language, name = LANGUAGES[lang]

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import argparse
 
-from _tagging import add_options, print_table, run_all
+from _tagging import add_limit_options, add_options, print_table, run_all
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_options(p)
-    p.add_argument("--max-minutes", type=float, default=50.0, help="our tagger's training budget (default: %(default)s)")
-    p.add_argument("--patience", type=int, default=3, help="our tagger's early-stopping patience (default: %(default)s)")
+    add_limit_options(p, max_minutes=50.0, patience=3)
     args = p.parse_args()
-    args.training = {"max_minutes": args.max_minutes, "patience": args.patience}
     rows = run_all("brown", args)
     print_table(rows, "Brown corpus, universal tags" + ("  [--quick: 300 training sentences]" if args.quick else ""),
                 minutes=True)

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import argparse
 
-from _tagging import add_options, print_table, run_all
+from _tagging import add_limit_options, add_options, print_table, run_all
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_options(p)
-    p.add_argument("--epochs", type=int, default=40, help="maximum epochs for our tagger (early stopping on dev)")
+    add_limit_options(p, epochs=40)
     args = p.parse_args()
-    args.training = {"epochs": args.epochs}
     rows = run_all("treebank", args)
     print_table(rows, "Penn Treebank sample" + ("  [--quick: 300 training sentences]" if args.quick else ""))
 

@@ -35,7 +35,7 @@ def _data(args: argparse.Namespace, split: str, file: str | None, pos_feature: b
     if args.corpus == "conll2000":
         options["column"] = args.column
     if args.corpus == "conll2002":
-        options["lang"] = CONLL2002_FILES.get(args.lang or "esp", args.lang or "esp")
+        options["lang"] = _conll2002_files(args)
     if args.corpus in ("conll2000", "conll2002"):
         default = args.corpus == "conll2000" and args.column == "chunk"
         options["pos_feature"] = (default if args.pos_feature is None else args.pos_feature) \
@@ -46,12 +46,18 @@ def _data(args: argparse.Namespace, split: str, file: str | None, pos_feature: b
 CONLL2002_FILES = {"es": "esp", "nl": "ned"}   # --lang es/nl name CoNLL-2002's esp/ned files too
 
 
+def _conll2002_files(args: argparse.Namespace) -> str:
+    """Which CoNLL-2002 files --lang names: esp (the default) or ned."""
+    lang = args.lang or "esp"
+    return CONLL2002_FILES.get(lang, lang)
+
+
 def _language(args: argparse.Namespace) -> str:
     """The language code (en, es, nl) of the run's text, from --lang (CoNLL-2002's default: esp)."""
     from corpora.tagged import CONLL2002_LANGUAGES
 
     if args.corpus == "conll2002" and not args.train_file:
-        lang = CONLL2002_FILES.get(args.lang or "esp", args.lang or "esp")
+        lang = _conll2002_files(args)
         if lang not in CONLL2002_LANGUAGES:
             raise ValueError(f"--corpus conll2002 has --lang esp (Spanish) or ned (Dutch), not {lang!r}")
         return CONLL2002_LANGUAGES[lang]
@@ -192,7 +198,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     language = _language(args)
     corpus = args.train_file or f"{args.corpus}" + (f"/{args.tagset}" if args.corpus == "treebank" else "") + \
         (f"/{args.column}" if args.corpus == "conll2000" else "") + \
-        (f"/{CONLL2002_FILES.get(args.lang or 'esp', args.lang or 'esp')}" if args.corpus == "conll2002" else "")
+        (f"/{_conll2002_files(args)}" if args.corpus == "conll2002" else "")
     vectors = default_vectors(args.word_vectors, language)
     meta = {"corpus": corpus, "word_vectors": vectors, "cli": cli_options(args)}
     tagger, history = train_tagger(train, dev, config, train_config, min_count=args.min_count, progress=not args.quiet,
