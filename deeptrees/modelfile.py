@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import torch
 
@@ -134,7 +135,9 @@ def load_network(folder: str | Path, kind: str, config_cls, network_cls):
         raise ModelFileError(f"{folder / CONFIG} does not describe a {kind}: {e}") from None
     config.check_sizes(saved.state, saved.weights)
     try:
-        with torch.device("meta"):
+        # meta tensors hold no values, so initialising them is moot; and normal_() on one imports
+        # torch._dynamo (over a second), which would double the time to load a model
+        with torch.device("meta"), mock.patch.object(torch.nn.init, "normal_", lambda tensor, *a, **k: tensor):
             skeleton = network_cls(saved.vocab, config)
     except (ValueError, TypeError, RuntimeError) as e:
         raise ModelFileError(f"{folder / CONFIG} does not describe a {kind} for its vocabulary: {e}") from None
