@@ -11,7 +11,7 @@ from .embedding import EmbeddingConfig, TokenEmbedding
 from .resources import ResourceNotFound, require
 from .tagged import (load, load_brown, load_conll2000, load_conll2000_triples, load_conll2002, load_treebank,
                      treebank_fileids)
-from .text import split_sentences, tokenize, tokenize_text
+from .text import iter_sentences, split_sentences, tokenize, tokenize_text
 from .trees import (IndexedTree, TreeBatch, batch_trees, binarize, index_tree, load_ptb_trees, load_sst,
                     load_trees, parse_tree)
 from .vocab import Vocab, normalize
@@ -21,7 +21,7 @@ __all__ = [
     "WordBatch", "check_tokens", "encode_words", "length_batches", "EmbeddingConfig", "TokenEmbedding",
     "ResourceNotFound", "require", "load", "load_brown",
     "load_conll2000", "load_conll2000_triples", "load_conll2002", "load_treebank", "treebank_fileids", "split_sentences",
-    "tokenize", "tokenize_text", "Vocab",
+    "iter_sentences", "tokenize", "tokenize_text", "Vocab",
     "normalize", "IndexedTree", "TreeBatch", "batch_trees", "binarize", "index_tree", "load_ptb_trees", "load_sst",
     "load_trees", "parse_tree", "WordVectors",
 ]

@@ -49,6 +49,7 @@ class WordBatch:
     lengths: torch.Tensor      # (B,) true sequence lengths
     vector_ids: torch.Tensor | None = None  # (B, T) rows in the pretrained vector table, when the vocab has one
     features: torch.Tensor | None = None    # (B, T, F) ids of the extra input columns, when the vocab has them
+    types: tuple[str, ...] | None = None    # the distinct word forms, rows 1.. of char_ids (a cache key)
 
     @property
     def mask(self) -> torch.Tensor:
@@ -58,7 +59,7 @@ class WordBatch:
         """The batch on ``device`` (``lengths`` stay on the CPU, where packing wants them)."""
         move = lambda t: t.to(device, non_blocking=True) if t is not None else None  # noqa: E731
         return WordBatch(move(self.word_ids), move(self.type_index), move(self.char_ids), move(self.shapes),
-                         self.lengths, move(self.vector_ids), move(self.features))
+                         self.lengths, move(self.vector_ids), move(self.features), self.types)
 
 
 def check_tokens(tokens: object, where: str = "sentence", n_features: int = 0) -> list:
@@ -69,6 +70,12 @@ def check_tokens(tokens: object, where: str = "sentence", n_features: int = 0) -
                         f"(or use tag_text() for raw text)")
     if not isinstance(tokens, Sequence):
         raise TypeError(f"{where} must be a list of str tokens, got {type(tokens).__name__}")
+    if not n_features:      # the common case in one pass at C speed; the loop below names what is wrong
+        try:
+            if " ".join(tokens).split() == list(tokens):
+                return list(tokens)
+        except TypeError:
+            pass
     for i, tok in enumerate(tokens):
         if n_features:
             if not (isinstance(tok, (tuple, list)) and len(tok) == 1 + n_features):
@@ -130,7 +137,44 @@ def encode_words(vocab: Vocab, sentences: Sequence[Sequence[str]],
                 feature_ids[b, : len(sent)] = torch.tensor([vocab.feature_ids(v) for v in sent], dtype=torch.long)
     return WordBatch(ids[:, 0][type_index], type_index, char_ids, shapes,
                      torch.tensor([len(s) for s in sentences], dtype=torch.long),
-                     ids[:, 1][type_index] if vocab.vector_words is not None else None, feature_ids)
+                     ids[:, 1][type_index] if vocab.vector_words is not None else None, feature_ids, tuple(types))
+
+
+def windows(length: int, size: int, context: int) -> list[tuple[int, int, int, int]]:
+    """Cut a sequence of ``length`` items into overlapping windows of at most ``size`` items, for a
+    network that reads each item in the light of ``context`` items on either side.
+
+    Returns ``(start, end, keep_start, keep_end)`` per window: the network reads items
+    ``[start, end)`` and its answers for ``[keep_start, keep_end)`` are kept. The kept parts tile
+    ``[0, length)`` in order, and every kept item has ``context`` items of its window on each side
+    (or the sequence's edge), so stitched answers rarely differ from reading the whole sequence."""
+    if length <= size:
+        return [(0, length, 0, length)]
+    if size <= 2 * context:
+        raise ValueError(f"a window of {size} items cannot keep {context} items of context on both sides")
+    out, keep = [], 0
+    while keep < length:
+        start = max(0, keep - context)
+        end = min(length, start + size)
+        keep_end = end if end == length else end - context
+        out.append((start, end, keep, keep_end))
+        keep = keep_end
+    return out
+
+
+def token_batches(lengths: Sequence[int], max_tokens: int) -> Iterator[list[int]]:
+    """Yield lists of indices of items of similar length, each batch at most ``max_tokens`` padded
+    items (count x longest); an item longer than ``max_tokens`` is a batch of its own."""
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
+    batch: list[int] = []
+    for i in sorted(range(len(lengths)), key=lengths.__getitem__):
+        if batch and (len(batch) + 1) * lengths[i] > max_tokens:
+            yield batch
+            batch = []
+        batch.append(i)
+    if batch:
+        yield batch
 
 
 def length_batches(lengths: Sequence[int], batch_size: int, shuffle: bool = False,

@@ -12,10 +12,13 @@ A token's vector is the concatenation of
   vector table knows, far beyond the training words. Frozen, so an unseen word's vector stays in
   the same space as the vectors the network was trained with.
 
-Characters are encoded once per distinct word in the batch (:class:`corpora.batch.WordBatch`).
+Characters are encoded once per distinct word in the batch (:class:`corpora.batch.WordBatch`), and at
+inference once per word form for as long as the weights stay the same (:class:`TypeCache`): the
+character encoder is the costliest part of the layer, and the same forms recur in every batch.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -86,8 +89,51 @@ class CharLSTM(nn.Module):
         return torch.cat([h[0], h[1]], dim=1)
 
 
+class TypeCache:
+    """Rows of a per-word-form computation kept between batches: ``rows(forms, compute)`` returns one
+    row per form, computing only forms it has not seen since the ``key`` last changed. Holds at most
+    ``size`` forms (then starts afresh), so memory stays bounded on any input."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.key: object = None
+        self.index: dict[str, int] = {}
+        self.table: torch.Tensor | None = None
+        self.lock = threading.Lock()     # taggers are used from several threads at once
+
+    def __reduce__(self):                # a copied or pickled model starts with an empty cache
+        return TypeCache, (self.size,)
+
+    def rows(self, key: object, forms: tuple[str, ...], compute) -> torch.Tensor:
+        """``compute(positions)`` gives the rows of ``forms[positions]`` (a (k, D) tensor)."""
+        with self.lock:
+            return self._rows(key, forms, compute)
+
+    def _rows(self, key: object, forms: tuple[str, ...], compute) -> torch.Tensor:
+        if len(forms) > self.size:                  # more forms than the cache holds: no caching
+            return compute(list(range(len(forms))))
+        if key != self.key:
+            self.key, self.index, self.table = key, {}, None
+        new = [k for k, form in enumerate(forms) if form not in self.index]
+        if len(self.index) + len(new) > self.size:  # full: start afresh
+            self.index, self.table, new = {}, None, list(range(len(forms)))
+        if new:
+            fresh = compute(new)
+            n = len(self.index)
+            if self.table is None or n + len(new) > len(self.table):   # grow by doubling, up to size
+                table = fresh.new_empty(min(self.size, max(2 * (n + len(new)), 1024)), fresh.shape[1])
+                if n:
+                    table[:n] = self.table[:n]
+                self.table = table
+            self.table[n: n + len(new)] = fresh
+            self.index.update((forms[k], n + j) for j, k in enumerate(new))
+        return self.table[torch.tensor([self.index[form] for form in forms], device=self.table.device)]
+
+
 class TokenEmbedding(nn.Module):
     """Word + character + shape features of each token: ``(B, T) -> (B, T, output_dim)``."""
+
+    CACHE_SIZE = 50_000   # word forms whose character encoding is kept between batches at inference
 
     def __init__(self, vocab: Vocab, cfg: EmbeddingConfig | None = None):
         super().__init__()
@@ -109,6 +155,7 @@ class TokenEmbedding(nn.Module):
         # counts decide word dropout; a buffer so it travels with the weights
         self.register_buffer("word_counts", torch.tensor(vocab.word_counts, dtype=torch.float), persistent=False)
         self.unk_id = vocab.words.unk_id
+        self.type_cache = TypeCache(self.CACHE_SIZE)
 
     @property
     def output_dim(self) -> int:
@@ -131,6 +178,25 @@ class TokenEmbedding(nn.Module):
         self.vectors.copy_(table.to(self.vectors.dtype))
         return filled
 
+    def _encode_types(self, char_ids: torch.Tensor, shapes: torch.Tensor) -> torch.Tensor:
+        """Character encoding + shape embedding of word types; the padding type (shape 0) gets zeros."""
+        per_type = [self.shapes(shapes)]
+        if self.char_encoder is not None:
+            per_type.insert(0, self.char_encoder(char_ids))
+        return torch.cat(per_type, dim=-1).masked_fill((shapes == 0).unsqueeze(1), 0.0)
+
+    def _types(self, batch: WordBatch) -> torch.Tensor:
+        """(U + 1, D): :meth:`_encode_types` of the batch's padding row and distinct word forms; at
+        inference (eval mode, no gradients) read through the cache, keyed on the weights' identity and
+        in-place version, so training, loading weights or moving the model starts it afresh."""
+        if self.training or torch.is_grad_enabled() or batch.types is None:
+            return self._encode_types(batch.char_ids, batch.shapes)
+        params = [self.shapes.weight, *(self.char_encoder.parameters() if self.char_encoder is not None else ())]
+        key = (torch.is_inference_mode_enabled(), *((p.data_ptr(), p._version, p.dtype) for p in params))
+        rows = self.type_cache.rows(key, batch.types, lambda new: self._encode_types(
+            batch.char_ids[[k + 1 for k in new]], batch.shapes[[k + 1 for k in new]]))
+        return torch.cat([rows.new_zeros(1, rows.shape[1]), rows])
+
     def forward(self, batch: WordBatch) -> torch.Tensor:
         ids = batch.word_ids
         if self.training and self.cfg.word_dropout > 0:
@@ -138,12 +204,7 @@ class TokenEmbedding(nn.Module):
             p_drop = self.cfg.word_dropout / (self.cfg.word_dropout + counts)
             drop = (torch.rand_like(p_drop) < p_drop) & (ids > 1)
             ids = ids.masked_fill(drop, self.unk_id)
-        per_type = [self.shapes(batch.shapes)]
-        if self.char_encoder is not None:
-            per_type.insert(0, self.char_encoder(batch.char_ids))
-        types = torch.cat(per_type, dim=-1)
-        types = types.masked_fill((batch.shapes == 0).unsqueeze(1), 0.0)  # padding type = zeros
-        parts = [self.words(ids), types[batch.type_index]]
+        parts = [self.words(ids), self._types(batch)[batch.type_index]]
         if self.cfg.vector_dim:
             parts.append(self.vectors[batch.vector_ids].float())
         parts += [emb(batch.features[..., i]) for i, emb in enumerate(self.features)]

@@ -17,6 +17,7 @@ opening ``¿ ¡ " « (``, and always at a line break.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from nltk.tokenize import NLTKWordTokenizer
 
@@ -91,8 +92,20 @@ def _split_tokens(tokens: list[str]) -> list[list[str]]:
     return out + ([tokens[start:]] if start < len(tokens) else [])
 
 
+def iter_sentences(text: str, language: str = "en") -> Iterator[list[str]]:
+    """Sentences of word tokens, one at a time, a line of the text at a time."""
+    check_language(language)
+    return _sentences(text, language)
+
+
+def _sentences(text: str, language: str) -> Iterator[list[str]]:
+    for line in text.splitlines():
+        if language == "en":
+            yield from (tokenize(s) for s in split_sentences(line))
+        else:
+            yield from (sent for sent in _split_tokens(tokenize(line, language)) if sent)
+
+
 def tokenize_text(text: str, language: str = "en") -> list[list[str]]:
-    """Sentences of word tokens."""
-    if check_language(language) == "en":
-        return [tokenize(s) for s in split_sentences(text)]
-    return [sent for line in text.splitlines() for sent in _split_tokens(tokenize(line, language)) if sent]
+    """Sentences of word tokens (the list of :func:`iter_sentences`)."""
+    return list(iter_sentences(text, language))

@@ -7,6 +7,8 @@ Both kinds read words through the same :class:`corpora.TokenEmbedding` (``model.
 """
 from __future__ import annotations
 
+import copy
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import ClassVar
@@ -72,6 +74,7 @@ class TrainedNetwork:
     CONFIG: ClassVar[type]         # the architecture dataclass
     MODULE: ClassVar[type]         # the nn.Module, built as MODULE(vocab, config)
     BATCH_SIZE: ClassVar[int] = 64  # items per inference batch
+    int8: bool = False              # a quantized() copy
 
     def __init__(self, model: nn.Module, vocab: Vocab, config, meta: dict | None = None):
         self.model = model.eval()
@@ -99,9 +102,25 @@ class TrainedNetwork:
         self.model.to(self.device)
         return self
 
+    def quantized(self):
+        """A copy for faster CPU inference, its recurrent and linear layers in int8 (dynamic quantization:
+        weights int8, activations quantized on the fly, per batch, so a score can differ in the second
+        decimal with what else is in the batch). Inference only: it cannot be trained or saved."""
+        if self.device.type != "cpu":
+            raise ValueError(f"int8 inference runs on the CPU; this network is on {self.device}")
+        with warnings.catch_warnings():   # torch.ao's eager API is deprecated for torchao, which has no int8 LSTM
+            warnings.simplefilter("ignore")
+            model = torch.ao.quantization.quantize_dynamic(copy.deepcopy(self.model), {nn.LSTM, nn.GRU, nn.Linear},
+                                                           dtype=torch.qint8)
+        net = type(self)(model, self.vocab, self.config, self.meta)
+        net.int8 = True
+        return net
+
     def save(self, folder: str | Path) -> Path:
         """Write ``config.json``, the vocabulary and the weights into ``folder``, replacing what it held
         as one unit (see :mod:`deeptrees.files`). Weights are saved from the CPU: they load anywhere."""
+        if self.int8:
+            raise ValueError("an int8 copy (quantized()) cannot be saved; save the network it was made from")
         return save_network(folder, self.KIND, self.model, self.config, self.vocab, self.meta)
 
     @classmethod

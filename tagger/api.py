@@ -12,15 +12,15 @@ entity tags (IOB, IOB2, BIOES) also gives its spans: ``entities(tokens)``, ``ent
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib.resources import files
 from pathlib import Path
 
 import torch
 from nltk.tag.api import TaggerI
 
-from corpora.batch import check_tokens, encode_words, length_batches, split_tokens
-from corpora.text import tokenize_text
+from corpora.batch import check_tokens, encode_words, split_tokens, token_batches, windows
+from corpora.text import iter_sentences
 from deeptrees.network import TrainedNetwork
 
 from .chunks import chunk_scheme, continues, spans
@@ -36,9 +36,18 @@ def split_batch(sentences: list[list]) -> tuple[list[list[str]], list | None]:
 
 
 class Tagger(TrainedNetwork, TaggerI):
-    """Tags token lists with a :class:`SequenceTagger`; batched, deterministic, CPU-friendly."""
+    """Tags token lists with a :class:`SequenceTagger`; batched, deterministic, CPU-friendly.
 
-    KIND, CONFIG, MODULE, BATCH_SIZE = "tagger", TaggerConfig, SequenceTagger, 256
+    Memory does not grow with the input: sentences are tagged in batches of at most ``max_tokens``
+    padded tokens, and a sentence longer than ``window`` tokens is read in overlapping windows
+    (``context`` tokens on each side of the part whose tags are kept), stitched back together."""
+
+    KIND, CONFIG, MODULE = "tagger", TaggerConfig, SequenceTagger
+    MAX_TOKENS, WINDOW, CONTEXT = 8192, 256, 32   # inference limits; instances copy them (settable)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_tokens, self.window, self.context = self.MAX_TOKENS, self.WINDOW, self.CONTEXT
 
     # -- tagging -------------------------------------------------------------------------------
     @property
@@ -61,65 +70,87 @@ class Tagger(TrainedNetwork, TaggerI):
         """Tag many tokenized sentences at once, in batches of similar length (``probs`` as in :meth:`tag`)."""
         if isinstance(sentences, str):
             raise TypeError("tag_sents() takes a list of token lists; for raw text use tag_text()")
-        return self._tag([self._check(s, f"sentence {i}") for i, s in enumerate(sentences)], probs)
+        return list(self.tag_stream(sentences, probs))
+
+    def tag_stream(self, sentences: Iterable[Sequence], probs: bool = False) -> Iterator[list[tuple]]:
+        """Tag sentences as they arrive (any iterable: a generator, a file's lines split into tokens),
+        yielding each tagged sentence in order. Only a block of about ``4 * max_tokens`` tokens is held
+        at a time, so memory does not grow with the length of the stream."""
+        if isinstance(sentences, str):
+            raise TypeError("tag_stream() takes an iterable of token lists; for raw text use tag_text()")
+        block: list[list] = []
+        size = 0
+        for i, tokens in enumerate(sentences):
+            block.append(self._check(tokens, f"sentence {i}"))
+            size += len(block[-1])
+            if size >= 4 * self.max_tokens:      # enough sentences to sort by length: little padding
+                yield from self._tag(block, probs)
+                block, size = [], 0
+        if block:
+            yield from self._tag(block, probs)
 
     def nbest(self, tokens: Sequence, k: int = 5) -> list[tuple[list[str], float]]:
         """Up to ``k`` tag sequences for one sentence with their log-probabilities, best first; the first
         is :meth:`tag`'s answer. (A softmax tagger scores tokens independently; a CRF, whole sequences.)"""
         if type(k) is not int or k < 1:
             raise ValueError(f"k must be an integer >= 1, got {k!r}")
-        tokens = self._check(tokens, "tokens")
+        tokens = self._whole(self._check(tokens, "tokens"), "nbest()")
         if not tokens:
             return [([], 0.0)]
         with torch.inference_mode():
-            (scores, mask), = self._scores([tokens])
+            scores, mask = self._scores([tokens])
             paths = self.model.nbest(scores, mask, k)[0]
         return [([self.vocab.labels[t] for t in seq], score) for seq, score in paths]
 
-    def _scores(self, sentences: list[list]):
-        """(tag scores, mask) of batches of checked, non-empty sentences, in order (callers run
-        in inference mode)."""
+    def _whole(self, tokens: list, caller: str) -> list:
+        """``tokens``, if they fit one window (what needs the whole sentence at once cannot stitch)."""
+        if len(tokens) > self.window:
+            raise ValueError(f"{caller} reads a sentence whole, up to {self.window} tokens (Tagger.window); "
+                             f"this one has {len(tokens)}")
+        return tokens
+
+    def _scores(self, sentences: list[list]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(tag scores, mask) of one batch of checked, non-empty sentences (callers run in inference mode)."""
         self.model.eval()
-        for start in range(0, len(sentences), self.batch_size):
-            chunk = sentences[start: start + self.batch_size]
-            batch = encode_words(self.vocab, *split_batch(chunk)).to(self.device)
-            yield self.model(batch), batch.mask
+        batch = encode_words(self.vocab, *split_batch(sentences)).to(self.device)
+        return self.model(batch), batch.mask
 
     @torch.inference_mode()
     def _tag(self, sentences: list[list], probs: bool = False) -> list[list[tuple]]:
-        """Tag sentences already checked by :func:`check_tokens`."""
-        out: list[list[tuple]] = [[] for _ in sentences]
-        nonempty = [i for i, s in enumerate(sentences) if s]
-        order = [nonempty[j] for idx in length_batches([len(sentences[i]) for i in nonempty], self.batch_size)
-                 for j in idx]        # similar lengths together: little padding
-        labels = self.vocab.labels
-        done = 0
-        for scores, mask in self._scores([sentences[i] for i in order]):
+        """Tag sentences already checked by :func:`check_tokens`: long ones in windows, batches bounded
+        by ``max_tokens``, similar lengths together (little padding)."""
+        out: list[list] = [[None] * len(s) for s in sentences]
+        pieces = [(i, *w) for i, s in enumerate(sentences) for w in windows(len(s), self.window, self.context)
+                  if s]
+        labels = self.vocab.labels.strings
+        for idx in token_batches([p[2] - p[1] for p in pieces], self.max_tokens):
+            chunk = [pieces[j] for j in idx]
+            texts = [sentences[i][start:end] for i, start, end, _, _ in chunk]
+            scores, mask = self._scores(texts)
             tags = self.model.decode(scores, mask)
             p = self.model.tag_probs(scores, mask) if probs else None
-            for row, seq in enumerate(tags):
-                i = order[done + row]
-                items = [(*tok, labels[t]) if isinstance(tok, tuple) else (tok, labels[t])
-                         for tok, t in zip(sentences[i], seq)]
+            for row, ((i, start, _, keep, keep_end), seq) in enumerate(zip(chunk, tags)):
+                a, b = keep - start, keep_end - start
+                words, tags = texts[row][a:b], [labels[t] for t in seq[a:b]]
+                items = ([(*w, tag) for w, tag in zip(words, tags)] if self.n_features else list(zip(words, tags)))
                 if p is not None:
-                    chosen = p[row, torch.arange(len(seq)), torch.tensor(seq)].tolist()
+                    chosen = p[row, a:b].gather(1, torch.tensor(seq[a:b])[:, None]).view(-1).tolist()
                     items = [(*item, q) for item, q in zip(items, chosen)]
-                out[i] = items
-            done += len(tags)
+                out[i][keep:keep_end] = items
         return out
 
     def tag_text(self, text: str, probs: bool = False) -> list[list[tuple]]:
         """Split raw text into sentences and tokens with the rules of the model's :attr:`language` (no NLTK
-        data needed), then tag each sentence."""
-        return self.tag_sents(self._tokenize(text, "tag_text"), probs)
+        data needed), then tag each sentence (tokenized as it is tagged: the text is not held twice)."""
+        return list(self.tag_stream(self._tokenize(text, "tag_text"), probs))
 
-    def _tokenize(self, text: str, caller: str) -> list[list[str]]:
+    def _tokenize(self, text: str, caller: str) -> Iterator[list[str]]:
         if not isinstance(text, str):
             raise TypeError(f"{caller}() takes a str, got {type(text).__name__}")
         if self.n_features:
             raise TypeError(f"this model reads {self.n_features} feature column(s) beside each word; raw text "
                             f"has none: use the *_sents() methods with (word, feature, ...) tokens")
-        return tokenize_text(text, self.language)
+        return iter_sentences(text, self.language)
 
     @property
     def language(self) -> str:
@@ -144,6 +175,9 @@ class Tagger(TrainedNetwork, TaggerI):
             raise ValueError(f"{self!r} does not tag chunks or entities (its tags: {' '.join(self.tagset[:8])} ...); "
                              f"entities need a model trained on IOB, IOB2 or BIOES tags")
         checked = [self._check(s, f"sentence {i}") for i, s in enumerate(sentences)]
+        if probs:
+            for i, tokens in enumerate(checked):
+                self._whole(tokens, f"entities(probs=True) (sentence {i})")
         out = []
         for tokens, tagged in zip(checked, self._tag(checked)):
             tags = [item[-1] for item in tagged]
@@ -162,7 +196,7 @@ class Tagger(TrainedNetwork, TaggerI):
     @torch.inference_mode()
     def _span_probs(self, tokens: list, tags: list[str], found: list[tuple[int, int, str]]) -> list[float]:
         labels = list(self.vocab.labels.strings)
-        (scores, mask), = self._scores([tokens])
+        scores, mask = self._scores([tokens])
         allowed = torch.ones(len(found), len(tags), len(labels), dtype=torch.bool)
         for k, (start, end, _) in enumerate(found):
             for t in range(start, end):
