@@ -55,17 +55,22 @@ class RecursiveNet(nn.Module):
     def node_states(self, batch: TreeBatch) -> torch.Tensor:
         """Hidden vector of every node, computed one tree level at a time over the whole batch.
 
-        States live in one (n_nodes, d) buffer per state component, written in place level
-        after level; autograd allows this because gathering children saves only indices.
+        A node's state components (``(h, c)`` for the Tree-LSTM) sit side by side in one row of a
+        (n_nodes, width) buffer, written in place level after level (autograd allows this because
+        gathering children saves only indices). Each level reads its left and right children with one
+        gather and writes its nodes with one copy: every buffer-wide operation costs a buffer-sized
+        gradient in the backward pass, so there are two per level, not six.
         """
         leaf_state = self.cell.leaf(self.leaf_inputs(batch))
-        states = [s.new_zeros(batch.n_nodes, s.shape[1]).index_copy_(0, batch.leaf_ids, s) for s in leaf_state]
+        widths = [s.shape[1] for s in leaf_state]
+        states = leaf_state[0].new_zeros(batch.n_nodes, sum(widths)).index_copy_(
+            0, batch.leaf_ids, torch.cat(leaf_state, dim=1))
         for nodes, left, right in batch.level_ids:
-            new = self.cell.compose(tuple(s.index_select(0, left) for s in states),
-                                    tuple(s.index_select(0, right) for s in states))
-            for s, n in zip(states, new):
-                s.index_copy_(0, nodes, n)
-        return states[0]
+            children = states.index_select(0, torch.cat([left, right]))
+            new = self.cell.compose(children[: len(left)].split(widths, dim=1),
+                                    children[len(left):].split(widths, dim=1))
+            states.index_copy_(0, nodes, torch.cat(new, dim=1) if len(new) > 1 else new[0])
+        return states[:, : widths[0]]
 
     def forward(self, batch: TreeBatch) -> torch.Tensor:
         return self.classify(self.dropout(self.node_states(batch)))
