@@ -1,46 +1,92 @@
-"""Level-batched tree network vs the per-node reference: trees/s, same process, same trees, same cell.
+"""Tree networks, trees/s: the package vs a minimal level-batched Tree-LSTM vs the per-node reference.
 
-    python benchmarks/treernn_speed.py                 # 200 SST training trees, batches of 25
-    python benchmarks/treernn_speed.py --trees 50      # quicker
+    python benchmarks/treernn_speed.py                       # 1,000 SST training trees, Tree-LSTM
+    python benchmarks/treernn_speed.py --cells rnn rntn treelstm --reference   # all cells, with the per-node reference
 
-Training = forward + loss + backward + optimizer step; inference = forward only (no grad).
-Both paths use the same model object and weights; only how the nodes are scheduled differs.
-"per-node ref" visits one node at a time for everything (embed a leaf's word, compose, classify),
-as public recursive Tree-LSTM code does; "ref, cell only" runs only the cell per node and embeds
-and classifies all nodes in single calls, isolating the gain of batching the composition.
+Training = build the batch + forward + loss + backward + optimizer step (Adagrad, as ``treernn train``);
+inference = build the batch + forward (no grad). Every system sees the same trees in the same batches of
+``--batch-size`` (sorted by size, as the trainer's batches are), on the same torch threads.
+
+- "package": ``treernn``'s ``RecursiveNet`` with its defaults (character BiLSTM + word + shape embedding,
+  dropout, Tree-LSTM hidden 150), batches made by ``corpora.trees.batch_trees``.
+- "minimal": written below in ~40 lines: a word-embedding lookup and the same cell, level by level, index
+  tensors built per batch, nothing else (no characters, shapes or dropout). The package / minimal ratio shows
+  what the package's design (and its richer embedding) costs.
+- "per-node ref" (``--reference``): one node at a time, as public recursive Tree-LSTM code runs.
 """
 from __future__ import annotations
 
 import argparse
 import time
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
+from corpora.batch import length_batches
 from corpora.trees import batch_trees, load_sst
+from corpora.vocab import normalize
 from treernn import TreeNet, TreeNetConfig
 from treernn.model import SUGGESTED_HIDDEN
 from treernn.reference import reference_logits
 from treernn.train import vocab_for_trees
 
+SST_TRAIN_TREES = 8544
 
-def trees_per_second(net: TreeNet, batches, forward, train: bool, min_seconds: float) -> float:
-    opt = torch.optim.Adagrad(net.model.parameters(), lr=0.01)
-    net.model.train(train)
-    for batch, _ in batches[:2]:  # warm-up: first calls allocate and pick kernels
-        with torch.no_grad():
-            forward(batch)
+
+class MinimalTreeLSTM(nn.Module):
+    """Word embedding + binary Tree-LSTM cell, level by level over a batch of indexed trees."""
+
+    def __init__(self, vocab, dim: int, hidden: int):
+        super().__init__()
+        self.vocab, self.hidden = vocab, hidden
+        self.embed = nn.Embedding(len(vocab.words), dim)
+        self.leaf = nn.Linear(dim, 3 * hidden)
+        self.U = nn.Linear(2 * hidden, 5 * hidden)
+        self.out = nn.Linear(hidden, len(vocab.labels))
+
+    def forward(self, trees) -> tuple[torch.Tensor, torch.Tensor]:
+        sizes = np.array([len(t) for t in trees])
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        left = np.concatenate([np.where(t.left >= 0, t.left + o, -1) for t, o in zip(trees, offsets)])
+        right = np.concatenate([np.where(t.right >= 0, t.right + o, -1) for t, o in zip(trees, offsets)])
+        height = np.concatenate([t.height for t in trees])
+        leaves = torch.from_numpy(np.concatenate([t.leaves + o for t, o in zip(trees, offsets)]))
+        words = torch.tensor([self.vocab.words.index(normalize(w)) for t in trees for w in t.words])
+        i, o, u = self.leaf(self.embed(words)).chunk(3, -1)
+        c_leaf = torch.sigmoid(i) * torch.tanh(u)
+        h = torch.zeros(int(sizes.sum()), self.hidden).index_copy(0, leaves, torch.sigmoid(o) * torch.tanh(c_leaf))
+        c = torch.zeros_like(h).index_copy(0, leaves, c_leaf)
+        for level in range(1, int(height.max()) + 1):
+            nodes = np.flatnonzero(height == level)
+            n, l, r = (torch.from_numpy(a) for a in (nodes, left[nodes], right[nodes]))
+            i, fl, fr, o, u = self.U(torch.cat([h[l], h[r]], -1)).chunk(5, -1)
+            c_new = torch.sigmoid(i) * torch.tanh(u) + torch.sigmoid(fl) * c[l] + torch.sigmoid(fr) * c[r]
+            h = h.index_copy(0, n, torch.sigmoid(o) * torch.tanh(c_new))
+            c = c.index_copy(0, n, c_new)
+        labels = torch.from_numpy(np.concatenate([t.labels for t in trees]))
+        return self.out(h), labels
+
+
+def trees_per_second(model: nn.Module, chunks, forward, train: bool, min_seconds: float) -> float:
+    """``forward(chunk) -> (logits, labels)``; trees per second over whole passes of ``chunks``."""
+    opt = torch.optim.Adagrad(model.parameters(), lr=0.05)
+    model.train(train)
+    with torch.no_grad():
+        forward(chunks[0])          # warm-up: first calls allocate and pick kernels
     done, start = 0, time.perf_counter()
     while True:
-        for batch, n in batches:
+        for chunk in chunks:
             if train:
                 opt.zero_grad()
-                F.cross_entropy(forward(batch), torch.from_numpy(batch.labels), ignore_index=-100).backward()
+                logits, labels = forward(chunk)
+                F.cross_entropy(logits, labels, ignore_index=-100).backward()
                 opt.step()
             else:
                 with torch.no_grad():
-                    forward(batch)
-            done += n
+                    forward(chunk)
+            done += len(chunk)
         elapsed = time.perf_counter() - start
         if elapsed >= min_seconds:
             return done / elapsed
@@ -48,31 +94,46 @@ def trees_per_second(net: TreeNet, batches, forward, train: bool, min_seconds: f
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--trees", type=int, default=200, help="SST training trees to time on")
-    p.add_argument("--batch-size", type=int, default=25)
-    p.add_argument("--hidden", type=int, help="node size (default: per cell, treernn.model.SUGGESTED_HIDDEN)")
-    p.add_argument("--min-seconds", type=float, default=3.0, help="time each measurement at least this long")
-    p.add_argument("--cells", nargs="*", default=["rnn", "rntn", "treelstm"])
+    p.add_argument("--trees", type=int, default=1000, help="SST training trees to time on (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=25, help="trees per batch (default: %(default)s, as treernn train)")
+    p.add_argument("--min-seconds", type=float, default=4.0, help="time each measurement at least this long")
+    p.add_argument("--cells", nargs="*", default=["treelstm"], help="cells to time (default: treelstm)")
+    p.add_argument("--reference", action="store_true", help="also time the per-node reference (slow)")
+    p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     trees = load_sst("train")[: args.trees]
     vocab = vocab_for_trees(trees)
     print(f"{len(trees)} SST trees ({sum(len(t.leaves()) * 2 - 1 for t in trees)} nodes), batches of "
-          f"{args.batch_size}, hidden {args.hidden or 'per cell'}, torch threads {torch.get_num_threads()}")
-    print(f"{'cell':<10}{'hidden':>7} {'mode':<11}{'level-batched':>15}{'per-node ref':>14}{'speed-up':>10}"
-          f"{'ref, cell only':>16}{'speed-up':>10}   (trees/s)")
+          f"{args.batch_size}, torch threads {torch.get_num_threads()}; trees/s (SST epoch seconds)")
+    print(f"{'cell':<10}{'hidden':>7} {'mode':<11}{'package':>16}{'minimal':>16}{'pkg/min':>9}"
+          + (f"{'per-node ref':>14}{'pkg/ref':>9}" if args.reference else ""))
     for cell in args.cells:
         torch.manual_seed(0)
-        net = TreeNet.new(vocab, TreeNetConfig(cell=cell, hidden_size=args.hidden or SUGGESTED_HIDDEN[cell]))
+        net = TreeNet.new(vocab, TreeNetConfig(cell=cell))
         indexed = net.index(trees)
-        batches = [(batch_trees(vocab, indexed[i: i + args.batch_size]), len(indexed[i: i + args.batch_size]))
-                   for i in range(0, len(indexed), args.batch_size)]
+        chunks = [[indexed[i] for i in idx] for idx in length_batches([len(t) for t in indexed], args.batch_size)]
+        minimal = MinimalTreeLSTM(vocab, net.config.embedding.word_dim, net.config.hidden_size)
+
+        def package(chunk, reference=False):
+            batch = batch_trees(vocab, chunk)
+            logits = reference_logits(net.model, batch) if reference else net.model(batch)
+            return logits, batch.label_ids
+
         for mode, train in (("training", True), ("inference", False)):
-            fast = trees_per_second(net, batches, net.model, train, args.min_seconds)
-            slow = trees_per_second(net, batches, lambda b: reference_logits(net.model, b), train, args.min_seconds)
-            cell_only = trees_per_second(net, batches, lambda b: reference_logits(net.model, b, per_node_io=False),
-                                         train, args.min_seconds)
-            print(f"{cell:<10}{net.config.hidden_size:>7} {mode:<11}{fast:>15,.0f}{slow:>14,.1f}{fast / slow:>9.1f}x"
-                  f"{cell_only:>16,.1f}{fast / cell_only:>9.1f}x")
+            fast = trees_per_second(net.model, chunks, package, train, args.min_seconds)
+            row = f"{cell:<10}{net.config.hidden_size:>7} {mode:<11}{fast:>9,.0f} ({SST_TRAIN_TREES / fast:4.1f})"
+            if cell == "treelstm":
+                floor = trees_per_second(minimal, chunks, minimal, train, args.min_seconds)
+                row += f"{floor:>9,.0f} ({SST_TRAIN_TREES / floor:4.1f}){fast / floor:>8.2f}x"
+            else:
+                row += f"{'-':>16}{'-':>9}"
+            if args.reference:
+                slow = trees_per_second(net.model, chunks[:4], lambda c: package(c, reference=True), train,
+                                        args.min_seconds)
+                row += f"{slow:>14,.1f}{fast / slow:>8.1f}x"
+            print(row)
 
 
 if __name__ == "__main__":
