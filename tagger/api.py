@@ -122,7 +122,7 @@ class Tagger(TrainedNetwork, TaggerI):
         out: list[list] = [[None] * len(s) for s in sentences]
         pieces = [(i, *w) for i, s in enumerate(sentences) for w in windows(len(s), self.window, self.context)
                   if s]
-        labels = self.vocab.labels.strings
+        labels, features = self.vocab.labels.strings, self.n_features
         for idx in token_batches([p[2] - p[1] for p in pieces], self.max_tokens):
             chunk = [pieces[j] for j in idx]
             texts = [sentences[i][start:end] for i, start, end, _, _ in chunk]
@@ -131,8 +131,8 @@ class Tagger(TrainedNetwork, TaggerI):
             p = self.model.tag_probs(scores, mask) if probs else None
             for row, ((i, start, _, keep, keep_end), seq) in enumerate(zip(chunk, tags)):
                 a, b = keep - start, keep_end - start
-                words, tags = texts[row][a:b], [labels[t] for t in seq[a:b]]
-                items = ([(*w, tag) for w, tag in zip(words, tags)] if self.n_features else list(zip(words, tags)))
+                words, names = texts[row][a:b], [labels[t] for t in seq[a:b]]
+                items = [(*w, name) for w, name in zip(words, names)] if features else list(zip(words, names))
                 if p is not None:
                     chosen = p[row, a:b].gather(1, torch.tensor(seq[a:b])[:, None]).view(-1).tolist()
                     items = [(*item, q) for item, q in zip(items, chosen)]
