@@ -260,6 +260,55 @@ def load_ptb_trees(split: str = "train") -> list[Tree]:
     return [t for t in trees if t is not None]
 
 
+# -- constituency parsing: trees with POS preterminals and full phrase structure ----------------
+EMPTY = ""            # the label of a span that is not a constituent (or one added by binarising)
+CHAIN = "+"           # a unary chain S -> VP over one span is the one label "S+VP"
+
+
+def clean_parse_tree(tree: Tree) -> Tree | None:
+    """A Penn Treebank tree as parsers are trained and scored on it: ``-NONE-`` elements and the
+    constituents they leave empty removed, function tags and indices stripped (``NP-SBJ-1`` -> ``NP``),
+    the unlabelled outer bracket dropped; POS preterminals and unary chains kept. None if no word is left."""
+    built: dict[int, Tree | None] = {}
+    for node in nodes_postorder(tree):
+        if is_leaf(node):
+            built[id(node)] = None if node.label() == "-NONE-" else Tree(node.label(), [node[0]])
+            continue
+        kids = [k for k in (built.pop(id(c)) for c in node) if k is not None]
+        built[id(node)] = Tree(phrase_category(node.label()), kids) if kids else None
+    root = built[id(tree)]
+    while root is not None and root.label() == "" and len(root) == 1 and not is_leaf(root):
+        root = root[0]
+    return root
+
+
+def load_parse_trees(split: str = "train") -> list[Tree]:
+    """Penn Treebank sample trees of a split (files as the tagger's), cleaned by :func:`clean_parse_tree`."""
+    from nltk.corpus import treebank
+
+    trees = (clean_parse_tree(t) for t in treebank.parsed_sents(treebank_fileids(split)))
+    return [t for t in trees if t is not None]
+
+
+def tree_spans(tree: Tree) -> tuple[list[str], list[str], dict[tuple[int, int], str]]:
+    """``(words, POS tags, {(start, end): label})`` of a tree with preterminals: every phrase's span
+    (end exclusive, preterminals excluded), a unary chain joined top-down as one label (``S+VP``)."""
+    words, tags, spans = [], [], {}
+    extent: dict[int, tuple[int, int]] = {}
+    for node in nodes_postorder(tree):
+        if is_leaf(node):
+            extent[id(node)] = (len(words), len(words) + 1)
+            words.append(node[0])
+            tags.append(node.label())
+            continue
+        if any(not isinstance(c, Tree) for c in node):
+            raise ValueError(f"node {node.label()!r} mixes words and phrases; give words as (TAG word)")
+        span = extent[id(node)] = (extent[id(node[0])][0], extent[id(node[-1])][1])
+        below = spans.get(span) if len(node) == 1 else None
+        spans[span] = node.label() + (CHAIN + below if below else "")
+    return words, tags, spans
+
+
 def load_trees(name: str, split: str = "train", directory: str | Path | None = None) -> list[Tree]:
     """``"sst"`` or ``"ptb"`` trees of a split."""
     if name == "sst":

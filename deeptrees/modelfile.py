@@ -151,9 +151,11 @@ def load_network(folder: str | Path, kind: str, config_cls, network_cls):
 
 
 def save_network(folder: str | Path, kind: str, network: torch.nn.Module, config, vocab: Vocab,
-                 meta: dict) -> Path:
+                 meta: dict, half: bool = False) -> Path:
     """Save a network whose architecture dataclass has ``to_dict()``, with free-form ``meta`` (its
-    ``"history"``, if any, goes to its own file)."""
+    ``"history"``, if any, goes to its own file); ``half`` stores floating-point weights as float16
+    (half the file; they load back into the float32 network)."""
     meta = dict(meta)
     history = meta.pop("history", None)
-    return save_model(folder, kind, {"model": config.to_dict(), **meta}, vocab, network.state_dict(), history)
+    state = {k: v.half() if half and v.is_floating_point() else v for k, v in network.state_dict().items()}
+    return save_model(folder, kind, {"model": config.to_dict(), **meta}, vocab, state, history)

@@ -116,12 +116,13 @@ class TrainedNetwork:
         net.int8 = True
         return net
 
-    def save(self, folder: str | Path) -> Path:
+    def save(self, folder: str | Path, half: bool = False) -> Path:
         """Write ``config.json``, the vocabulary and the weights into ``folder``, replacing what it held
-        as one unit (see :mod:`deeptrees.files`). Weights are saved from the CPU: they load anywhere."""
+        as one unit (see :mod:`deeptrees.files`). Weights are saved from the CPU: they load anywhere.
+        ``half`` stores them as float16: half the file, rounded weights (measure the loaded model)."""
         if self.int8:
             raise ValueError("an int8 copy (quantized()) cannot be saved; save the network it was made from")
-        return save_network(folder, self.KIND, self.model, self.config, self.vocab, self.meta)
+        return save_network(folder, self.KIND, self.model, self.config, self.vocab, self.meta, half)
 
     @classmethod
     def load(cls, folder: str | Path, device: str | torch.device = DEFAULT_DEVICE):

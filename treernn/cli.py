@@ -1,8 +1,12 @@
-"""Command line: ``python -m treernn {train,evaluate,predict}`` (also installed as ``treernn``).
+"""Command line: ``python -m treernn {train,evaluate,predict,train-parser,evaluate-parser,parse}``
+(also installed as ``treernn``).
 
   treernn train --corpus sst --cell treelstm --out runs/sst
   treernn evaluate --model runs/sst --split test
   treernn predict --model runs/sst "(2 (2 a) (3 (3 good) (2 film)))"
+  treernn train-parser --out runs/parser
+  treernn evaluate-parser --model runs/parser --split test
+  echo "The cat sat on the mat ." | treernn parse --model runs/parser
 """
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ def _add_corpus_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from .model import SUGGESTED_HIDDEN, TreeNetConfig
+    from .parser import PARSER_TRAINING, ParserConfig
     from .train import TRAINING
 
     parser = argparse.ArgumentParser(prog="treernn", description="Recursive neural networks over parse trees.")
@@ -68,6 +73,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("trees", nargs="*", help="bracketed trees; one a line on standard input when absent")
     p.add_argument("--model", required=True, help="model folder")
     p.add_argument("--probs", action="store_true", help="also print the root's class probabilities")
+    p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
+
+    p = sub.add_parser("train-parser", help="train the constituency parser on the Penn Treebank sample (files "
+                       "0-158; dev 159-178 selects on labelled-bracket F1), save the best model")
+    p.add_argument("--max-train-trees", type=positive_int, metavar="N", help="use only the first N training trees")
+    add_run_options(p)
+    m = p.add_argument_group("network")
+    m.add_argument("--hidden", type=positive_int, default=ParserConfig.hidden_size,
+                   help="BiLSTM size per direction (default: %(default)s)")
+    m.add_argument("--layers", type=positive_int, default=ParserConfig.num_layers, help="BiLSTM layers (default: %(default)s)")
+    m.add_argument("--span-hidden", type=positive_int, default=ParserConfig.span_hidden,
+                   help="hidden layer of the span scorer (default: %(default)s)")
+    m.add_argument("--dropout", type=float, default=ParserConfig.dropout, help="dropout rate (default: %(default)s)")
+    emb = add_dataclass_options(p, EmbeddingConfig, "embedding layer", helps=EMB_HELP)
+    add_word_vector_options(emb)
+    add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP, defaults=asdict(PARSER_TRAINING))
+
+    p = sub.add_parser("evaluate-parser", help="labelled bracket P/R/F1 (evalb conventions) and POS accuracy "
+                       "on a treebank split")
+    p.add_argument("--model", help="parser folder (default: the parser shipped with the package)")
+    p.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split (default: test)")
+    p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
+
+    p = sub.add_parser("parse", help="parse sentences into bracketed trees, one sentence a line (arguments or "
+                       "standard input, read as it comes)")
+    p.add_argument("text", nargs="*", help="one sentence; standard input, a sentence a line, when absent")
+    p.add_argument("--model", help="parser folder (default: the parser shipped with the package)")
+    p.add_argument("--pretokenized", action="store_true", help="split lines on whitespace only (default: the "
+                   "Penn-Treebank-style tokenizer)")
+    p.add_argument("--pretty", action="store_true", help="draw each tree instead of one bracketed line")
     p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
     return parser
 
@@ -139,8 +174,68 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_parser(args: argparse.Namespace) -> int:
+    from corpora.trees import load_parse_trees, tree_spans
+    from deeptrees.recipe import RunOptions, check_out
+
+    from .parser import ParserConfig, train_parser
+
+    args = resumed_args(args, vars(build_parser().parse_args(["train-parser", "--out", "-"])), "parser")
+    check_out(RunOptions(**run_options(args)))      # before any data is read
+    train = load_parse_trees("train")[: args.max_train_trees]
+    config = ParserConfig(embedding=dataclass_from_args(EmbeddingConfig, args), hidden_size=args.hidden,
+                          num_layers=args.layers, span_hidden=args.span_hidden, dropout=args.dropout)
+    parser, history = train_parser(train, load_parse_trees("dev"), config, dataclass_from_args(TrainConfig, args),
+                                   progress=not args.quiet, min_count=args.min_count, word_vectors=args.word_vectors,
+                                   vector_dim=args.learned_vector_dim, init_embeddings_from=args.init_embeddings_from,
+                                   held_out=[tree_spans(t)[0] for t in load_parse_trees("test")],
+                                   meta={"cli": cli_options(args)}, **run_options(args))
+    if is_main_process():
+        print(f"saved {parser!r} to {args.out}, best dev F1 {100 * history.best_score:.2f} at epoch "
+              f"{history.best_epoch} (stopped: {history.stopped})")
+    return 0
+
+
+def _load_parser(args: argparse.Namespace):
+    from .parser import Parser, load_default_parser
+
+    return Parser.load(args.model, args.device) if args.model else load_default_parser().to(args.device)
+
+
+def cmd_evaluate_parser(args: argparse.Namespace) -> int:
+    from corpora.trees import load_parse_trees
+
+    print(_load_parser(args).evaluate(load_parse_trees(args.split)).summary())
+    return 0
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from corpora.text import tokenize
+    from corpora.trees import bracketed, tree_depth
+
+    from .parser import escaped
+
+    parser = _load_parser(args)
+    lines = [" ".join(args.text)] if args.text else sys.stdin
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        tokens = line.split() if args.pretokenized else tokenize(line)
+        try:
+            tree = escaped(parser.parse(tokens))
+        except ValueError as e:
+            raise ValueError(f"line {number}: {e}") from None
+        if args.pretty and tree_depth(tree) <= PRETTY_DEPTH:
+            tree.pretty_print()
+        else:
+            print(bracketed(tree), flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    return run_command("treernn", build_parser().parse_args(argv), {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict})
+    return run_command("treernn", build_parser().parse_args(argv),
+                       {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
+                        "train-parser": cmd_train_parser, "evaluate-parser": cmd_evaluate_parser, "parse": cmd_parse})
 
 
 if __name__ == "__main__":
