@@ -21,6 +21,7 @@ def load_script(path: Path):
 
 
 @pytest.mark.parametrize("script", ["examples/gradient_flow.py", "examples/airline.py", "examples/long_memory.py",
+                                    "examples/sentiment_tree.py",
                                     "benchmarks/pos_architectures.py"])
 def test_script_quick_mode_writes_png(script, tmp_path, capsys):
     module = load_script(ROOT / script)

@@ -194,3 +194,25 @@ def test_cli_prints_a_very_deep_tree_without_recursion(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--max-train-trees", "0", "--out", str(tmp_path / "x")])
     assert "must be >= 1" in capsys.readouterr().err
+
+
+def test_plain_sentences_and_token_lists_are_parsed_then_classified(sst_small, tmp_path, capsys):
+    from treernn.cli import main
+    from treernn.parser import load_default_parser
+
+    train, _ = sst_small
+    torch.manual_seed(0)
+    net = TreeNet.new(vocab_for_trees(train), TreeNetConfig(hidden_size=8, embedding=SMALL_EMB))
+    tokens = ["This", "film", "is", "a", "delight", "."]
+    from_text = net.predict("This film is a delight.")
+    assert from_text.leaves() == tokens and all(len(n) in (1, 2) for n in from_text.subtrees())
+    assert set(from_text.probs) == set(net.classes)
+    parsed = load_default_parser().parse(tokens)
+    assert str(net.predict(tokens)) == str(from_text) == str(net.predict(parsed))   # text = tokens = their parse
+    assert [t.leaves() for t in net.predict_batch(["(2 (2 a) (3 b))", "Not bad .", ["(", "Not", ")", "bad"]])] == \
+        [["a", "b"], ["Not", "bad", "."], ["(", "Not", ")", "bad"]]
+    with pytest.raises(ValueError, match="item 1 is empty"):
+        net.predict_batch(["fine .", "   "])
+    net.save(tmp_path / "m")
+    assert main(["predict", "--model", str(tmp_path / "m"), "--text", "(Not) a delight ."]) == 0
+    assert "delight" in capsys.readouterr().out

@@ -6,12 +6,12 @@
 >>> parser = treernn.Parser.load("runs/parser")                      # doctest: +SKIP
 >>> parser.parse("The cat sat on the mat .".split()).pretty_print()  # doctest: +SKIP
 """
-from .api import TreeNet, TreeScores, load
+from .api import TreeNet, TreeScores, load, load_default
 from .cells import CELLS, BinaryTreeLSTMCell, RecursiveCell, RNTNCell
 from .model import RecursiveNet, TreeNetConfig
 from .parser import Parser, ParserConfig, load_default_parser, train_parser
 from .train import train_treenet
 
-__all__ = ["TreeNet", "TreeScores", "load", "CELLS", "BinaryTreeLSTMCell", "RecursiveCell", "RNTNCell",
+__all__ = ["TreeNet", "TreeScores", "load", "load_default", "CELLS", "BinaryTreeLSTMCell", "RecursiveCell", "RNTNCell",
            "RecursiveNet", "TreeNetConfig", "train_treenet", "Parser", "ParserConfig", "load_default_parser",
            "train_parser"]

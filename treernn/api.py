@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -70,14 +71,33 @@ class TreeNet(TrainedNetwork):
         return out
 
     # -- prediction --------------------------------------------------------------------------
-    def predict(self, tree: Tree | str) -> Tree:
+    def predict(self, tree: Tree | str | Sequence[str]) -> Tree:
         """A copy of the (binarised) tree whose labels are the predicted classes.
 
-        Each node of the result has ``.probs``: a dict class -> probability.
+        ``tree`` is an ``nltk.Tree``, a bracketed string (it starts with ``(``), a plain sentence
+        (``"This film is a delight."``, tokenized) or a token list; the last two are parsed with the
+        shipped parser (:func:`treernn.parser.load_default_parser`) first. Each node of the result has
+        ``.probs``: a dict class -> probability.
         """
         return self.predict_batch([tree])[0]
 
-    def predict_batch(self, trees: Sequence[Tree | str]) -> list[Tree]:
+    def predict_batch(self, trees: Sequence[Tree | str | Sequence[str]]) -> list[Tree]:
+        """:meth:`predict` of many trees or sentences; sentences are parsed together, in batches."""
+        if isinstance(trees, (str, Tree)):
+            raise TypeError("predict_batch() takes a list; for one tree or sentence use predict()")
+        trees = list(trees)
+        plain = [k for k, t in enumerate(trees) if not isinstance(t, Tree) and (isinstance(t, (list, tuple)) or
+                 (isinstance(t, str) and not t.lstrip().startswith("(")))]     # (an nltk.Tree is a list too)
+        if plain:
+            from corpora.text import tokenize
+
+            from .parser import load_default_parser
+
+            parser = load_default_parser()
+            sentences = [parser._check(tokenize(trees[k]) if isinstance(trees[k], str) else trees[k], f"item {k}")
+                         for k in plain]
+            for k, parsed in zip(plain, parser.parse_sents(sentences)):
+                trees[k] = parsed
         indexed = self.index(trees, check_labels=False)
         return [self._relabel(t, p) for t, p in zip(indexed, self.probabilities(indexed))]
 
@@ -127,3 +147,20 @@ class TreeNet(TrainedNetwork):
 def load(folder: str | Path, device: str = DEFAULT_DEVICE) -> TreeNet:
     """Load a tree network saved by :meth:`TreeNet.save` onto ``device``."""
     return TreeNet.load(folder, device)
+
+
+DEFAULT_MODEL = files("treernn") / "default_model"
+_default: TreeNet | None = None
+
+
+def load_default() -> TreeNet:
+    """The sentiment model shipped with the package: a Tree-LSTM trained on SST (classes 0-4, very negative
+    to very positive). ``load_default().predict("This film is a delight.")`` parses the sentence first."""
+    global _default
+    if _default is None:
+        folder = Path(str(DEFAULT_MODEL))
+        if not (folder / "config.json").exists():
+            raise FileNotFoundError(f"no sentiment model is shipped in {folder}; train one with `treernn train "
+                                    f"--corpus sst --out DIR` and load it with treernn.load(DIR)")
+        _default = TreeNet.load(folder)
+    return _default

@@ -63,15 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP, defaults=asdict(TRAINING))
 
     p = sub.add_parser("evaluate", help="fine-grained accuracy (all nodes, root) and binary root accuracy")
-    p.add_argument("--model", required=True, help="model folder")
+    p.add_argument("--model", help="model folder (default: the sentiment model shipped with the package)")
     _add_corpus_options(p)
     p.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split (default: test)")
     p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
     add_plot_option(p)
 
-    p = sub.add_parser("predict", help="label every node of bracketed trees and pretty-print them")
-    p.add_argument("trees", nargs="*", help="bracketed trees; one a line on standard input when absent")
-    p.add_argument("--model", required=True, help="model folder")
+    p = sub.add_parser("predict", help="label every node of trees or plain sentences and pretty-print them")
+    p.add_argument("trees", nargs="*", help="bracketed trees, or plain sentences (parsed first with the shipped "
+                   "parser); one a line on standard input when absent")
+    p.add_argument("--model", help="model folder (default: the sentiment model shipped with the package)")
+    p.add_argument("--text", action="store_true", help="read every argument or line as a plain sentence, even one "
+                   "that starts with '(' (otherwise such a line is read as a bracketed tree)")
     p.add_argument("--probs", action="store_true", help="also print the root's class probabilities")
     p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
 
@@ -143,9 +146,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .api import load
+    from .api import load, load_default
 
-    net = load(args.model, args.device)
+    net = load(args.model, args.device) if args.model else load_default().to(args.device)
     scores = net.evaluate(_trees(args, args.split))
     print(scores.summary())
     if args.plot:
@@ -158,12 +161,15 @@ PRETTY_DEPTH = 100   # deeper trees are printed bracketed, not drawn
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .api import load
-
+    from corpora.text import tokenize
     from corpora.trees import bracketed, tree_depth
 
-    net = load(args.model, args.device)
+    from .api import load, load_default
+
+    net = load(args.model, args.device) if args.model else load_default().to(args.device)
     lines = args.trees or [line for line in sys.stdin.read().splitlines() if line.strip()]
+    if args.text:
+        lines = [tokenize(line) for line in lines]
     for tree in net.predict_batch(lines):
         if tree_depth(tree) <= PRETTY_DEPTH:
             tree.pretty_print()
