@@ -149,3 +149,17 @@ def test_the_shipped_parser_parses_plain_sentences(treebank_dev_trees):
     done = subprocess.run([sys.executable, "-m", "treernn", "parse", "It", "works", "."], capture_output=True,
                           text=True, check=True)
     assert Tree.fromstring(done.stdout).leaves() == ["It", "works", "."]
+
+
+def test_cli_trains_and_evaluates_a_parser(tmp_path, capsys):
+    from treernn.cli import main
+
+    out = tmp_path / "p"
+    assert main(["train-parser", "--max-train-trees", "30", "--epochs", "1", "--hidden", "16", "--span-hidden", "16",
+                 "--word-dim", "8", "--char-out", "8", "--word-vectors", "none", "--out", str(out), "--quiet"]) == 0
+    assert "best dev F1" in capsys.readouterr().out
+    assert Parser.load(out).config.hidden_size == 16
+    assert main(["evaluate-parser", "--model", str(out), "--split", "dev"]) == 0
+    assert "labelled brackets" in capsys.readouterr().out
+    assert main(["train-parser", "--out", str(out), "--epochs", "1"]) == 2          # refuses to replace a model
+    assert "already holds a model" in capsys.readouterr().err
