@@ -69,6 +69,9 @@ class NetworkConfig:
         return cls(**d)
 
 
+_SHIPPED: dict[Path, "TrainedNetwork"] = {}   # models shipped with the package, loaded once
+
+
 class TrainedNetwork:
     KIND: ClassVar[str]            # written to config.json; loading checks it
     CONFIG: ClassVar[type]         # the architecture dataclass
@@ -123,6 +126,17 @@ class TrainedNetwork:
         if self.int8:
             raise ValueError("an int8 copy (quantized()) cannot be saved; save the network it was made from")
         return save_network(folder, self.KIND, self.model, self.config, self.vocab, self.meta, half)
+
+    @classmethod
+    def shipped(cls, folder, train_hint: str):
+        """The model shipped with the package in ``folder`` (an ``importlib.resources`` path), loaded once
+        per process; a missing folder is an error saying how to train one (``train_hint``)."""
+        folder = Path(str(folder))
+        if folder not in _SHIPPED:
+            if not (folder / CONFIG).exists():
+                raise FileNotFoundError(f"no {cls.KIND} is shipped in {folder}; {train_hint}")
+            _SHIPPED[folder] = cls.load(folder)
+        return _SHIPPED[folder]
 
     @classmethod
     def load(cls, folder: str | Path, device: str | torch.device = DEFAULT_DEVICE):

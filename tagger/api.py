@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from importlib.resources import files
-from pathlib import Path
 
 import torch
 from nltk.tag.api import TaggerI
@@ -219,12 +218,7 @@ class Tagger(TrainedNetwork, TaggerI):
                 f"{len(self.vocab.labels)} tags, {len(self.vocab.words)} words)")
 
 
-_default: Tagger | None = None
-
-
 def load_default() -> Tagger:
     """The tagger shipped with the package (PTB tags, trained on the Penn Treebank sample)."""
-    global _default
-    if _default is None:
-        _default = Tagger.load(Path(str(DEFAULT_MODEL)))
-    return _default
+    return Tagger.shipped(DEFAULT_MODEL, "train one with `tagger train --corpus treebank --out DIR` and load "
+                                         "it with Tagger.load(DIR)")

@@ -150,17 +150,10 @@ def load(folder: str | Path, device: str = DEFAULT_DEVICE) -> TreeNet:
 
 
 DEFAULT_MODEL = files("treernn") / "default_model"
-_default: TreeNet | None = None
 
 
 def load_default() -> TreeNet:
     """The sentiment model shipped with the package: a Tree-LSTM trained on SST (classes 0-4, very negative
     to very positive). ``load_default().predict("This film is a delight.")`` parses the sentence first."""
-    global _default
-    if _default is None:
-        folder = Path(str(DEFAULT_MODEL))
-        if not (folder / "config.json").exists():
-            raise FileNotFoundError(f"no sentiment model is shipped in {folder}; train one with `treernn train "
-                                    f"--corpus sst --out DIR` and load it with treernn.load(DIR)")
-        _default = TreeNet.load(folder)
-    return _default
+    return TreeNet.shipped(DEFAULT_MODEL, "train one with `treernn train --corpus sst --out DIR` and load it "
+                                          "with treernn.load(DIR)")

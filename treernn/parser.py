@@ -265,16 +265,9 @@ def escaped(tree: Tree) -> Tree:
 
 
 DEFAULT_PARSER = files("treernn") / "default_parser"
-_default: Parser | None = None
 
 
 def load_default_parser() -> Parser:
     """The parser shipped with the package (trained on the Penn Treebank sample)."""
-    global _default
-    if _default is None:
-        folder = Path(str(DEFAULT_PARSER))
-        if not (folder / "config.json").exists():
-            raise FileNotFoundError(f"no parser is shipped in {folder}; train one with `treernn train-parser --out "
-                                    f"DIR` and load it with Parser.load(DIR) (or --model DIR)")
-        _default = Parser.load(folder)
-    return _default
+    return Parser.shipped(DEFAULT_PARSER, "train one with `treernn train-parser --out DIR` and load it with "
+                                          "Parser.load(DIR) (or --model DIR)")
