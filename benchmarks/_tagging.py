@@ -32,10 +32,13 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress output")
     p.add_argument("--only", nargs="*", choices=list(SYSTEMS), help="run only these systems")
     p.add_argument("--threads", type=int, help="torch threads for our tagger (default: torch's choice)")
+    p.add_argument("--device", default="auto", help="our tagger's device: auto, cpu, cuda or cuda:N (default: %(default)s)")
 
 
 LIMITS = {"epochs": (int, "maximum epochs"), "patience": (int, "early-stopping patience (epochs)"),
-          "max_minutes": (float, "training budget in minutes")}
+          "max_minutes": (float, "training budget in minutes"),
+          "anneal": (float, "learning-rate cut after anneal-patience epochs without a better dev score (1 = constant)"),
+          "anneal_patience": (int, "epochs without a better dev score before the learning rate is cut")}
 
 
 def add_limit_options(p: argparse.ArgumentParser, **defaults) -> None:
@@ -112,7 +115,7 @@ def run_system(name: str, corpus: str, args: argparse.Namespace) -> dict:
         save = f"{args.save}-{config.output}" if args.save else None
         tagger, hist = train_tagger(train, dev, config, train_config, out=save, overwrite=True,
                                     progress=not args.no_progress, word_vectors=args.word_vectors,
-                                    language=getattr(args, "language", "en"),
+                                    language=getattr(args, "language", "en"), device=args.device,
                                     held_out=[[t[0] for t in s] for s in test])
         tag_sents = tagger.tag_sents
         extra = {"epochs": len(hist.epochs), "best_epoch": hist.best_epoch, "dev": hist.best_score}

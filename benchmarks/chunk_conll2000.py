@@ -20,7 +20,7 @@ from _tagging import add_limit_options, add_options, print_table, run_all
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_options(p)
-    add_limit_options(p, epochs=40, patience=5)
+    add_limit_options(p, epochs=40, patience=5, max_minutes=None, anneal=1.0, anneal_patience=3)
     args = p.parse_args()
     args.load_options = {"pos_feature": True}
     rows = run_all("conll2000", args, systems=("ours-crf", "ours", "crf"))

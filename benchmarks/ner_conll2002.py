@@ -28,7 +28,7 @@ def main() -> None:
     add_options(p)
     p.add_argument("--langs", nargs="+", default=list(LANGUAGES), choices=list(LANGUAGES), help="languages to run")
     p.add_argument("--seeds", nargs="+", type=int, help="our taggers' seeds (default: --seed); CRF-suite runs once")
-    add_limit_options(p, epochs=30, patience=4, max_minutes=20.0)
+    add_limit_options(p, epochs=30, patience=4, max_minutes=20.0, anneal=1.0, anneal_patience=3)
     args = p.parse_args()
     save = args.save
     for lang in args.langs:

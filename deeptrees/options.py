@@ -50,6 +50,9 @@ TRAIN_HELP = {
     "weight_decay": "L2 penalty on all weights",
     "clip_norm": "clip the global gradient norm to this; 0 disables clipping",
     "patience": "stop after this many epochs without a better dev score (accuracy; span F1 for chunk/entity tags)",
+    "anneal": "multiply the learning rate by this when the dev score has not improved for --anneal-patience "
+              "epochs (e.g. 0.5; 1 keeps it constant)",
+    "anneal_patience": "epochs without a better dev score (and since the last cut) before the learning rate is cut",
     "seed": "random seed (initialisation, batch order, dropout)",
     "max_minutes": "stop after the epoch that crosses this wall-clock budget",
     "on_nonfinite": "when the loss becomes inf/NaN: raise an error or stop and keep the best model",

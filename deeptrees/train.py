@@ -40,6 +40,8 @@ class TrainConfig:
     weight_decay: float = 0.0         # L2 penalty, applied by the optimizer
     clip_norm: float | None = 5.0     # max global gradient norm; None disables clipping
     patience: int = 8                 # epochs without a better dev score before stopping
+    anneal: float = 1.0               # multiply the learning rate by this after anneal_patience epochs
+    anneal_patience: int = 3          # ... without a better dev score (and as many since the last cut); 1.0 = off
     seed: int = 1
     max_minutes: float | None = None  # wall-clock budget; training stops after the epoch that crosses it
     on_nonfinite: str = "raise"       # "raise" NonFiniteLoss, or "stop" and keep the best weights
@@ -55,6 +57,10 @@ class TrainConfig:
             raise ValueError(f"lr must be > 0, got {self.lr}")
         if self.clip_norm is not None and self.clip_norm <= 0:
             raise ValueError(f"clip_norm must be > 0 or None, got {self.clip_norm}")
+        if not 0 < self.anneal <= 1:
+            raise ValueError(f"anneal must be in (0, 1] (1 = constant learning rate), got {self.anneal}")
+        if self.anneal_patience < 1:
+            raise ValueError(f"anneal_patience must be >= 1, got {self.anneal_patience}")
 
 
 class NonFiniteLoss(FloatingPointError):
@@ -75,6 +81,7 @@ class History:
     best_epoch: int = 0
     best_score: float = -math.inf
     stopped: str = "epochs"           # "epochs", "patience", "time", or "nonfinite"
+    annealed: list[int] = field(default_factory=list)   # epochs after which the learning rate was cut
     nonfinite_step: int | None = None
 
 
@@ -126,6 +133,19 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     if cfg.optimizer == "adagrad":
         return torch.optim.Adagrad(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     return torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def anneal(opt: torch.optim.Optimizer, cfg: TrainConfig, hist: History, epoch: int) -> bool:
+    """Cut the learning rate by ``cfg.anneal`` once ``cfg.anneal_patience`` epochs have passed without
+    a better dev score and since the last cut; the cut is recorded in ``hist`` (and the new rate lives in
+    the optimizer's state), so a resumed run anneals as the uninterrupted one would."""
+    last = max(hist.best_epoch, hist.annealed[-1] if hist.annealed else 0)
+    if cfg.anneal >= 1 or epoch - last < cfg.anneal_patience:
+        return False
+    for g in opt.param_groups:
+        g["lr"] *= cfg.anneal
+    hist.annealed.append(epoch)
+    return True
 
 
 def fit(model: nn.Module,
@@ -217,7 +237,7 @@ def fit(model: nn.Module,
         bar.close()
         if hist.stopped == "nonfinite":
             break
-        record = {"epoch": epoch, "loss": state.loss_sum / max(state.batch, 1),
+        record = {"epoch": epoch, "loss": state.loss_sum / max(state.batch, 1), "lr": opt.param_groups[0]["lr"],
                   "seconds": time.perf_counter() - start, "train_seconds": time.perf_counter() - epoch_start}
         state.epoch, state.batch, state.loss_sum = epoch, 0, 0.0
         state.order = order.getstate()     # the batch order of the next epoch starts here
@@ -233,9 +253,11 @@ def fit(model: nn.Module,
             state.best = {k: v.detach().clone() for k, v in model.state_dict().items()}
             if on_best is not None and group.main:
                 on_best(epoch, score)
+        cut = not improved and anneal(opt, cfg, hist, epoch)
         if show:
             dev = f"  dev {score:.4f}" if evaluate is not None else ""
-            tqdm.write(f"epoch {epoch:3d}  loss {record['loss']:.4f}{dev}{'  *best' if improved else ''}  "
+            lr = f"  lr -> {opt.param_groups[0]['lr']:.3g}" if cut else ""
+            tqdm.write(f"epoch {epoch:3d}  loss {record['loss']:.4f}{dev}{'  *best' if improved else ''}{lr}  "
                        f"{record['seconds']:.0f}s")
         if epoch - hist.best_epoch >= cfg.patience:
             hist.stopped = "patience"

@@ -143,3 +143,38 @@ def test_a_killed_cli_run_resumes_to_a_loadable_model(small_train, treebank_dev,
     refused = subprocess.run(cmd + ["--out", str(out)], cwd=ROOT, capture_output=True, text=True)
     assert refused.returncode == 2 and "already holds a model" in refused.stderr
     assert "Traceback" not in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_the_learning_rate_is_cut_after_epochs_without_a_better_dev_score_and_resumes_so():
+    import copy
+
+    from deeptrees.train import TrainState, fit
+
+    dev = [0.5, 0.6, 0.55, 0.58, 0.59, 0.57, 0.7, 0.6, 0.6]   # best at 2; cuts after 4 and 6; best at 7; cut after 9
+
+    def run(epochs, state=None, saved=None):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(3, 1)
+        if saved is not None:
+            model.load_state_dict(saved)
+        scores = iter(dev[len(state.history.epochs) if state else 0:])
+        keep = {}
+
+        def checkpoint(s):
+            keep["state"], keep["model"] = copy.deepcopy(s), copy.deepcopy(model.state_dict())
+
+        cfg = TrainConfig(epochs=epochs, lr=0.1, anneal=0.5, anneal_patience=2, patience=20, clip_norm=None)
+        hist = fit(model, lambda rng: [torch.randn(4, 3) for _ in range(2)], lambda m, x: m(x).pow(2).mean(), cfg,
+                   evaluate=lambda m: next(scores), progress=False, state=state, checkpoint=checkpoint)
+        return hist, keep
+
+    straight, _ = run(9)
+    assert straight.annealed == [4, 6, 9]
+    assert [e["lr"] for e in straight.epochs] == [0.1] * 4 + [0.05] * 2 + [0.025] * 3
+    _, keep = run(5)                                   # stopped after epoch 5, then resumed to 9
+    resumed, _ = run(9, state=keep["state"], saved=keep["model"])
+    assert resumed.annealed == straight.annealed and resumed.epochs == [
+        {**e, "seconds": r["seconds"], "train_seconds": r["train_seconds"]} for e, r in zip(straight.epochs, resumed.epochs)]
+    assert resumed.step_losses == straight.step_losses
+    with pytest.raises(ValueError, match="anneal"):
+        TrainConfig(anneal=1.5)
