@@ -97,8 +97,9 @@ def positive_int(text: str) -> int:
 RUN_OPTIONS = ("out", "overwrite", "resume", "checkpoint_every", "device", "quiet")
 
 
-def add_run_options(p: argparse.ArgumentParser) -> None:
-    """Output folder, overwrite/resume, checkpoints, device, progress, and a start from a saved model."""
+def add_run_options(p: argparse.ArgumentParser, start: bool = True) -> None:
+    """Output folder, overwrite/resume, checkpoints, device, progress; with ``start``, a start from a
+    saved model's embedding and the vocabulary's minimum count."""
     g = p.add_argument_group("run")
     g.add_argument("--out", metavar="DIR", help="folder to write the model to: the best model is saved after every "
                    "improving epoch, a checkpoint of the run (OUT/checkpoint) after every epoch. Refused if it "
@@ -113,6 +114,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--device", default=DEFAULT_DEVICE, metavar="DEVICE",
                    help="auto (a CUDA GPU when there is one), cpu, cuda or cuda:N (default: %(default)s)")
     g.add_argument("--quiet", action="store_true", help="no progress output")
+    if not start:
+        return
     g.add_argument("--init-embeddings-from", metavar="MODEL_DIR",
                    help="start from the embedding layer and vocabulary of any saved model, a tagger or a tree "
                         "network (its word vectors included; --word-vectors is then not used)")

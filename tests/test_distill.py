@@ -1,0 +1,86 @@
+"""Distillation: a student learns a teacher's tag distribution over unlabelled text (tagger/distill.py)."""
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+import torch
+
+from corpora.wordvectors import sentence_key
+from deeptrees import TrainConfig
+from tagger import Tagger, train_tagger
+from tagger.distill import DistillTask, distill, teacher_probs, unlabelled_text
+from tests.conftest import tiny_tagger_config
+
+
+@pytest.fixture(scope="module")
+def teacher(tiny_tagger, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("teacher")
+    tiny_tagger.save(folder)
+    return folder
+
+
+def words(sentences):
+    return [[t[0] for t in s] for s in sentences]
+
+
+def test_soft_targets_are_the_teachers_distribution(tiny_tagger, treebank_train):
+    text = words(treebank_train[60:90])
+    probs = teacher_probs(tiny_tagger, text)
+    tagged = tiny_tagger.tag_sents(text, probs=True)
+    for p, sent in zip(probs, tagged):
+        assert p.shape == (len(sent), len(tiny_tagger.vocab.labels))
+        assert torch.allclose(p.float().sum(1), torch.ones(len(sent)), atol=1e-2)
+        assert [tiny_tagger.vocab.labels[i] for i in p.float().argmax(1).tolist()] == [t for _, t, _ in sent]
+        assert torch.allclose(p.float().max(1).values, torch.tensor([q for *_, q in sent]), atol=2e-3)
+
+
+def test_a_student_learns_from_the_teacher_and_keeps_its_tags(teacher, small_train, treebank_train, treebank_dev, tmp_path):
+    unlabelled = words(treebank_train[50:250])
+    student, hist = distill(teacher, small_train[:30], treebank_dev[:20], replace(tiny_tagger_config(), num_layers=1),
+                            TrainConfig(epochs=4, batch_size=16, lr=0.02), out=tmp_path / "student",
+                            unlabelled=unlabelled, progress=False)
+    losses = [e["loss"] for e in hist.epochs]
+    assert losses[-1] < losses[0]                                   # training lowers the soft loss
+    t = Tagger.load(teacher)
+    assert student.vocab.labels.strings == t.vocab.labels.strings  # the teacher's tags, in its order
+    assert student.config.num_layers == 1 and student.config.embedding == t.config.embedding
+    assert student.meta["distilled"]["sentences"] == len(unlabelled)
+    agree = sum(a == b for s, u in zip(student.tag_sents(unlabelled), t.tag_sents(unlabelled))
+                for (_, a), (_, b) in zip(s, u)) / sum(map(len, unlabelled))
+    assert agree > 0.5
+    loaded = Tagger.load(tmp_path / "student")
+    assert loaded.tag_sents(unlabelled[:10]) == student.tag_sents(unlabelled[:10])
+
+
+def test_held_out_sentences_never_reach_the_unlabelled_text(treebank_dev):
+    dev = words(treebank_dev)
+    kept = unlabelled_text("treebank", dev)
+    everything = unlabelled_text("treebank", [])
+    keys = {sentence_key(s) for s in dev}
+    assert not any(sentence_key(s) in keys for s in kept)
+    assert len(everything) - len(kept) >= len(dev) - 5       # (a few dev sentences repeat, e.g. boilerplate)
+
+
+def test_bad_teachers_and_data_are_refused(teacher, small_train, tmp_path):
+    crf, _ = train_tagger(small_train[:10], None, tiny_tagger_config(output="crf"), TrainConfig(epochs=1),
+                          out=tmp_path / "crf", progress=False, word_vectors=None)
+    with pytest.raises(ValueError, match="softmax teacher"):
+        DistillTask(crf, small_train[:10], None, [["a"]], 8)
+    odd = [[("Hello", "NEW-TAG")]]
+    with pytest.raises(ValueError, match="tags the teacher does not know: NEW-TAG"):
+        distill(teacher, odd, None, unlabelled=[["Hello"]], progress=False)
+    with pytest.raises(ValueError, match="unlabelled text is empty"):
+        unlabelled_text(" , ", [])
+
+
+def test_cli_distill_saves_a_student(teacher, small_train, treebank_dev, tmp_path):
+    train, dev = tmp_path / "train.txt", tmp_path / "dev.txt"
+    train.write_text("\n".join(" ".join(f"{w}/{t}" for w, t in s) for s in small_train[:20]) + "\n")
+    dev.write_text("\n".join(" ".join(f"{w}/{t}" for w, t in s) for s in treebank_dev[:10]) + "\n")
+    cmd = [sys.executable, "-m", "tagger", "distill", "--teacher", str(teacher), "--train-file", str(train),
+           "--dev-file", str(dev), "--unlabelled", "treebank:wsj_000", "--hidden", "16", "--epochs", "1",
+           "--out", str(tmp_path / "student"), "--quiet", "--device", "cpu"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "saved" in done.stdout and Tagger.load(tmp_path / "student").config.num_layers == 1
