@@ -5,7 +5,8 @@
 
 1. Tokens/s on the treebank test split (shared/README.md split), each system tagging the whole split in one
    call, all systems taking turns round after round (the machine's speed drifts), best round of each:
-   the default model step by step (embedding cache off / cold / warm, int8 copy, 1 thread) and a CRF-suite
+   the default model step by step (embedding cache off / cold / warm, int8 copy, 1 thread), any ``--models``
+   (e.g. the teacher the default was distilled from), and a CRF-suite
    tagger on the features of ``benchmarks/_tagging.py`` trained on the same training split.
 2. Peak RSS of a fresh process that tags a 1,000,000-token document: text with sentence breaks
    (``tag_text``), one sentence with no break at all (``tag_sents``), and the CLI reading that text on
@@ -79,7 +80,7 @@ def crf_tagger(train: list, iterations: int):
     return lambda sents: [list(zip(s, crf.tag([crf_features(s, i) for i in range(len(s))]))) for s in sents]
 
 
-def speed_table(rounds: int, iterations: int) -> None:
+def speed_table(rounds: int, iterations: int, others: list[str]) -> None:
     train, test = corpora.load("treebank", "train"), corpora.load("treebank", "test")
     words = [split_tagged(s)[0] for s in test]
     n = sum(map(len, words))
@@ -114,6 +115,7 @@ def speed_table(rounds: int, iterations: int) -> None:
                "+ embedding cache, warm (the default)": default.tag_sents,
                "int8 copy (quantized(), --int8), warm": int8.tag_sents,
                "default, torch on 1 thread, warm": one_thread,
+               **{f"{folder}, warm": tagger.Tagger.load(folder).tag_sents for folder in others},
                "CRF-suite": crf}
     best = {name: float("inf") for name in systems}
     for name, fn in systems.items():
@@ -166,12 +168,14 @@ def memory_table(n: int) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="CRF-suite 10 iterations, 100,000-token documents, 2 rounds")
+    p.add_argument("--models", nargs="*", default=[], metavar="DIR",
+                   help="also time these saved taggers in the same rounds (e.g. a teacher and its distilled student)")
     p.add_argument("--rounds", type=int, default=7, help="timing rounds (default: %(default)s)")
     p.add_argument("--tokens", type=int, default=1_000_000, help="document length for the memory runs (default: %(default)s)")
     args = p.parse_args()
     if args.quick:
         args.rounds, args.tokens = 2, 100_000
-    speed_table(args.rounds, 10 if args.quick else 150)
+    speed_table(args.rounds, 10 if args.quick else 150, args.models)
     memory_table(args.tokens)
     out, _ = child(LOAD_CHILD)
     print(f"\nload_default() + first tag in a fresh process: {float(out):.2f} s after import")
