@@ -136,8 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("distill", help="train a smaller, faster student on a teacher model's tags over unlabelled "
                        "text (and the gold training tags), select on dev, save the best student")
     _add_corpus_options(p)
-    p.add_argument("--teacher", help="the teacher: a model folder (default: the model shipped with the package); "
-                   "a softmax tagger of words only")
+    p.add_argument("--teacher", nargs="+", metavar="DIR",
+                   help="the teacher: a model folder (default: the model shipped with the package); several "
+                        "folders: an ensemble (the student learns their mean distribution and starts from the "
+                        "first one's embedding); softmax taggers of words only, with one tag set")
     p.add_argument("--unlabelled", metavar="SPEC",
                    help="the text the teacher tags: comma-separated NLTK corpora, name:prefix for some of a "
                         "corpus' files; the run's dev and test sentences are removed first (default by the "
@@ -253,7 +255,7 @@ def cmd_distill(args: argparse.Namespace) -> int:
     train = _data(args, "train", args.train_file)
     dev = _data(args, "dev", args.dev_file) if (args.dev_file or not args.train_file) else None
     config = replace(STUDENT, hidden_size=args.hidden, num_layers=args.layers, dropout=args.dropout)
-    teacher = args.teacher or str(DEFAULT_MODEL)
+    teacher = args.teacher or [str(DEFAULT_MODEL)]
     student, history = distill(teacher, train, dev, config, dataclass_from_args(TrainConfig, args),
                                unlabelled=args.unlabelled, progress=not args.quiet, held_out=_held_out(args),
                                meta={"corpus": args.train_file or args.corpus, "cli": cli_options(args)},

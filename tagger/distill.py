@@ -68,21 +68,29 @@ def teacher_probs(teacher: Tagger, sentences: Sequence[Sequence[str]]) -> list[t
 
 class DistillTask(TaggingTask):
     """The labelled training sentences (their gold tags as one-hot targets) and the unlabelled ones
-    (the teacher's probabilities as targets), shuffled together in batches of similar length."""
+    (the teacher's probabilities as targets; several teachers: their mean), shuffled together in batches
+    of similar length."""
 
-    def __init__(self, teacher: Tagger, train: Sequence[Sentence], dev: Sequence[Sentence] | None,
-                 unlabelled: Sequence[Sequence[str]], batch_size: int):
+    def __init__(self, teachers: Tagger | Sequence[Tagger], train: Sequence[Sentence],
+                 dev: Sequence[Sentence] | None, unlabelled: Sequence[Sequence[str]], batch_size: int):
         super().__init__(train, dev, batch_size)
-        if self.features is not None or teacher.n_features:
-            raise ValueError("distillation reads words only: the teacher or the training data has extra input columns")
-        if teacher.config.output != "softmax":
-            raise ValueError("distillation needs a softmax teacher (its per-token distribution); this one has a CRF")
-        unknown = sorted(set(self.labels) - set(teacher.vocab.labels.strings))
+        teachers = [teachers] if isinstance(teachers, Tagger) else list(teachers)
+        labels = teachers[0].vocab.labels.strings
+        for i, teacher in enumerate(teachers):
+            if self.features is not None or teacher.n_features:
+                raise ValueError("distillation reads words only: a teacher or the training data has extra input columns")
+            if teacher.config.output != "softmax":
+                raise ValueError(f"distillation needs softmax teachers (a per-token distribution); teacher {i + 1} "
+                                 f"has a CRF")
+            if teacher.vocab.labels.strings != labels:
+                raise ValueError(f"teacher {i + 1} predicts other tags than teacher 1: teachers must share a tag set")
+        unknown = sorted(set(self.labels) - set(labels))
         if unknown:
             raise ValueError(f"the training data has tags the teacher does not know: {', '.join(unknown[:5])}")
-        self.labels = list(teacher.vocab.labels.strings)   # the student predicts the teacher's tags, in its order
+        self.labels = list(labels)   # the student predicts the teachers' tags, in their order
         self.unlabelled = [list(s) for s in unlabelled]
-        self.soft = teacher_probs(teacher, self.unlabelled)
+        per_teacher = [teacher_probs(teacher, self.unlabelled) for teacher in teachers]
+        self.soft = [(sum(p.float() for p in ps) / len(ps)).half() for ps in zip(*per_teacher)]
 
     def batches(self, vocab: Vocab, rng: random.Random):
         n_gold, n = len(self.words), len(vocab.labels)
@@ -111,28 +119,33 @@ class DistillTask(TaggingTask):
         yield from self.unlabelled
 
 
-def distill(teacher: str | Path, train: Sequence[Sentence], dev: Sequence[Sentence] | None = None,
+def distill(teacher: str | Path | Sequence[str | Path], train: Sequence[Sentence], dev: Sequence[Sentence] | None = None,
             config: TaggerConfig | None = None, train_config: TrainConfig | None = None,
             out: str | Path | None = None, unlabelled: str | Sequence[Sequence[str]] | None = None,
             progress: bool = True, meta: dict | None = None, *, held_out: Iterable[Sequence[str]] = (),
             **run) -> tuple[Tagger, History]:
     """Train a student tagger (``config``, default :data:`STUDENT`) on the outputs of the ``teacher``
-    model (a folder; :data:`tagger.api.DEFAULT_MODEL` is the shipped one) over ``unlabelled`` text
+    model (a folder; :data:`tagger.api.DEFAULT_MODEL` is the shipped one; several folders: an ensemble,
+    whose mean distribution the student learns, and whose first member gives it its embedding) over ``unlabelled`` text
     (NLTK corpus names, or token lists; default: :data:`UNLABELLED` of the teacher's language) and on
     the gold ``train`` sentences; select on ``dev``. The ``dev`` sentences and ``held_out`` (give your
     test sentences) are removed from the unlabelled text first. The student starts from the teacher's vocabulary and embedding; ``run`` takes
     :class:`deeptrees.recipe.RunOptions` fields as :func:`tagger.train.train_tagger` does."""
-    model = Tagger.load(teacher, run.get("device", DEFAULT_DEVICE))
+    folders = [teacher] if isinstance(teacher, (str, Path)) else list(teacher)
+    if not folders:
+        raise ValueError("give at least one teacher model folder")
+    teachers = [Tagger.load(folder, run.get("device", DEFAULT_DEVICE)) for folder in folders]
+    model = teachers[0]
     train_config = train_config or DISTILL_TRAINING
     held_out = [*([t[0] for t in s] for s in dev or ()), *held_out]
     unlabelled = UNLABELLED.get(model.language, UNLABELLED["en"]) if unlabelled is None else unlabelled
     source = unlabelled if isinstance(unlabelled, str) else "token lists"
     text = unlabelled_text(unlabelled, held_out, model.window)
     if progress:
-        tqdm.write(f"the teacher tags {len(text):,} sentences ({sum(map(len, text)):,} tokens) of {source} ...")
-    task = DistillTask(model, train, dev, text, train_config.batch_size)
+        tqdm.write(f"{len(teachers)} teacher(s) tag {len(text):,} sentences ({sum(map(len, text)):,} tokens) of {source} ...")
+    task = DistillTask(teachers, train, dev, text, train_config.batch_size)
     meta = {**(meta or {}), "language": model.language,
-            "distilled": {"teacher": str(teacher), "unlabelled": source, "sentences": len(text),
+            "distilled": {"teacher": ", ".join(map(str, folders)), "unlabelled": source, "sentences": len(text),
                           "tokens": sum(map(len, text))}}
     return train_network(task, replace(config or STUDENT, output="softmax"), train_config,
-                         init_embeddings_from=teacher, meta=meta, run=RunOptions(out=out, progress=progress, **run))
+                         init_embeddings_from=folders[0], meta=meta, run=RunOptions(out=out, progress=progress, **run))

@@ -84,3 +84,16 @@ def test_cli_distill_saves_a_student(teacher, small_train, treebank_dev, tmp_pat
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "saved" in done.stdout and Tagger.load(tmp_path / "student").config.num_layers == 1
+
+
+def test_an_ensemble_teaches_its_mean_distribution(tiny_tagger, small_train, treebank_train, treebank_dev):
+    other, _ = train_tagger(small_train, treebank_dev[:20], tiny_tagger_config(), TrainConfig(epochs=2, batch_size=10, seed=7),
+                            progress=False, word_vectors=None)
+    text = words(treebank_train[60:80])
+    task = DistillTask([tiny_tagger, other], small_train, None, text, 8)
+    mean = [(a.float() + b.float()) / 2 for a, b in zip(teacher_probs(tiny_tagger, text), teacher_probs(other, text))]
+    assert all(torch.allclose(p.float(), m, atol=2e-3) for p, m in zip(task.soft, mean))
+    narrow, _ = train_tagger(small_train[:3], None, tiny_tagger_config(), TrainConfig(epochs=1), progress=False,
+                             word_vectors=None)
+    with pytest.raises(ValueError, match="teacher 2 predicts other tags"):
+        DistillTask([tiny_tagger, narrow], small_train, None, text, 8)
