@@ -22,6 +22,7 @@ SYSTEMS = {"ours": "BiLSTM (ours)", "ours-crf": "BiLSTM-CRF (ours)", "shipped": 
 
 def add_options(p: argparse.ArgumentParser) -> None:
     from corpora.wordvectors import DEFAULT_VECTORS
+    from deeptrees.device import DEFAULT_DEVICE
 
     p.add_argument("--quick", action="store_true", help="300 training sentences, 2 epochs: checks the script works")
     p.add_argument("--seed", type=int, default=1, help="our tagger's random seed (default: %(default)s)")
@@ -32,7 +33,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress output")
     p.add_argument("--only", nargs="*", choices=list(SYSTEMS), help="run only these systems")
     p.add_argument("--threads", type=int, help="torch threads for our tagger (default: torch's choice)")
-    p.add_argument("--device", default="auto", help="our tagger's device: auto, cpu, cuda or cuda:N (default: %(default)s)")
+    p.add_argument("--device", default=DEFAULT_DEVICE, help="our tagger's device: auto, cpu, cuda or cuda:N (default: %(default)s)")
 
 
 LIMITS = {"epochs": (int, "maximum epochs"), "patience": (int, "early-stopping patience (epochs)"),

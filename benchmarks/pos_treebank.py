@@ -5,8 +5,8 @@
 
 Split as in shared/README.md (files 0-158 train, 159-178 dev, 179-198 test, -NONE- removed).
 How systems are run and timed: ``benchmarks/_tagging.py``. "shipped default" is the model
-``tagger.load_default()`` loads (trained before, on the same split), timed in this run beside the peers. ``--word-vectors none`` gives our
-purely supervised figure.
+``tagger.load_default()`` loads (trained before, on the same split), timed in this run beside the
+peers. ``--word-vectors none`` gives our purely supervised figure.
 """
 from __future__ import annotations
 

@@ -268,6 +268,11 @@ def _token_stream(sentences: Iterable[Sequence[str]], window: int) -> tuple[np.n
     return np.fromiter(ids(), dtype=np.int32), names
 
 
+def corpus_names(spec: str) -> list[str]:
+    """The NLTK corpus names of a comma-separated spec (``"brown, conll2000:train"``), blanks dropped."""
+    return [n.strip() for n in spec.split(",") if n.strip()]
+
+
 def word_vectors_from(spec: str, extra: Iterable[Sequence[str]] = (), dim: int = VECTOR_DIM,
                       held_out: Iterable[Sequence[str]] = ()) -> WordVectors | None:
     """What a ``--word-vectors`` option names: ``"none"``; a GloVe/word2vec text file (its first
@@ -279,7 +284,7 @@ def word_vectors_from(spec: str, extra: Iterable[Sequence[str]] = (), dim: int =
         return None
     if Path(spec).is_file():
         return WordVectors.load_text(spec, max_words=MAX_FILE_WORDS)
-    names = [n.strip() for n in spec.split(",") if n.strip()]
+    names = corpus_names(spec)
     if any("/" in n or "." in n.partition(":")[0] for n in names):
         raise FileNotFoundError(f"word-vector file {spec} does not exist")
     return WordVectors.from_corpora(names, extra=extra, held_out=held_out, dim=dim)

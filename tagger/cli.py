@@ -97,6 +97,18 @@ def _add_corpus_options(p: argparse.ArgumentParser, corpus_default: str | None =
                    "CoNLL-U: upos (default) or xpos")
 
 
+def _add_train_files(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--train-file", help="train on this file (see --file-format) instead of --corpus")
+    p.add_argument("--dev-file", help="select on this file instead of the corpus' dev split")
+
+
+def _train_dev(args: argparse.Namespace) -> tuple[list, list | None]:
+    """The training and dev sentences of ``--train-file`` / ``--dev-file`` or the corpus' splits
+    (a train file without a dev file: no dev set)."""
+    train = _data(args, "train", args.train_file)
+    return train, _data(args, "dev", args.dev_file) if (args.dev_file or not args.train_file) else None
+
+
 def _held_out(args: argparse.Namespace) -> list[list[str]]:
     """The test split's words (dev is held out by the trainer): kept out of the word vectors' text."""
     return [] if args.train_file else [[t[0] for t in s] for s in _data(args, "test", None)]
@@ -114,8 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a tagger, select on dev accuracy (span F1 for chunk/entity tags), save the best model")
     _add_corpus_options(p)
-    p.add_argument("--train-file", help="train on this file (see --file-format) instead of --corpus")
-    p.add_argument("--dev-file", help="select on this file instead of the corpus' dev split")
+    _add_train_files(p)
     p.add_argument("--max-train-sentences", type=positive_int, metavar="N", help="use only the first N training sentences")
     add_run_options(p)
     m = p.add_argument_group("network")
@@ -144,8 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the text the teacher tags: comma-separated NLTK corpora, name:prefix for some of a "
                         "corpus' files; the run's dev and test sentences are removed first (default by the "
                         "teacher's language: " + ", ".join(f"{k}: {v}" for k, v in UNLABELLED.items()) + ")")
-    p.add_argument("--train-file", help="gold training sentences from this file (see --file-format) instead of --corpus")
-    p.add_argument("--dev-file", help="select on this file instead of the corpus' dev split")
+    _add_train_files(p)
     add_run_options(p, start=False)
     m = p.add_argument_group("student network (its embedding is the teacher's)")
     m.add_argument("--layers", type=int, default=STUDENT.num_layers, help="stacked BiLSTM layers (default: %(default)s)")
@@ -220,10 +230,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     args = resumed_args(args, vars(build_parser().parse_args(["train", "--out", "-"])), "tagger")
     check_out(RunOptions(**run_options(args)))      # before any data is read
-    train = _data(args, "train", args.train_file)
+    train, dev = _train_dev(args)
     if args.max_train_sentences:
         train = train[: args.max_train_sentences]
-    dev = _data(args, "dev", args.dev_file) if (args.dev_file or not args.train_file) else None
     config, train_config = configs_from_args(args)
     language = _language(args)
     corpus = args.train_file or f"{args.corpus}" + (f"/{args.tagset}" if args.corpus == "treebank" else "") + \
@@ -252,8 +261,7 @@ def cmd_distill(args: argparse.Namespace) -> int:
 
     args = resumed_args(args, vars(build_parser().parse_args(["distill", "--out", "-"])), "tagger")
     check_out(RunOptions(**run_options(args)))      # before any data is read
-    train = _data(args, "train", args.train_file)
-    dev = _data(args, "dev", args.dev_file) if (args.dev_file or not args.train_file) else None
+    train, dev = _train_dev(args)
     config = replace(STUDENT, hidden_size=args.hidden, num_layers=args.layers, dropout=args.dropout)
     teacher = args.teacher or [str(DEFAULT_MODEL)]
     student, history = distill(teacher, train, dev, config, dataclass_from_args(TrainConfig, args),

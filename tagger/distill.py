@@ -7,8 +7,8 @@ the labelled training sentences, then selected on dev like any tagger. With one 
 two it tags ~1.6x faster (the word-level recurrence is most of a tagger's time).
 
 >>> from corpora import load
->>> from tagger import load_default
->>> student, history = distill(load_default(), load("treebank", "train"), load("treebank", "dev"),
+>>> from tagger.api import DEFAULT_MODEL
+>>> student, history = distill(DEFAULT_MODEL, load("treebank", "train"), load("treebank", "dev"),
 ...                            out="runs/student")  # doctest: +SKIP
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from corpora.batch import encode_words, length_batches, token_batches
 from corpora.tagged import Sentence
 from corpora.vocab import Vocab
-from corpora.wordvectors import corpus_sentences, drop_held_out
+from corpora.wordvectors import LANGUAGE_VECTORS, corpus_names, corpus_sentences, drop_held_out
 from deeptrees.device import DEFAULT_DEVICE
 from deeptrees.recipe import RunOptions, train_network
 from deeptrees.train import History, TrainConfig
@@ -34,8 +34,9 @@ from .api import Tagger
 from .model import SequenceTagger, TaggerConfig
 from .train import TaggingTask, label_tensor
 
-UNLABELLED = {"en": "brown,conll2000:train",   # the teacher's text: 66k sentences, 1.4M tokens of English
-              "es": "cess_esp", "nl": "alpino"}   # ... by the teacher's language
+# the teacher's text, by its language: the word vectors' text, but for English not sentence_polarity
+# (review sentences, most of them SST's) and only CoNLL-2000's training half: 66k sentences, 1.4M tokens
+UNLABELLED = {**LANGUAGE_VECTORS, "en": "brown,conll2000:train"}
 STUDENT = TaggerConfig(num_layers=1)   # one BiLSTM layer of 96 per direction (the teacher's embedding)
 DISTILL_TRAINING = TrainConfig(epochs=12, batch_size=64, patience=3)   # an epoch is 1.4M tokens: few are needed
 
@@ -47,7 +48,7 @@ def unlabelled_text(text: str | Iterable[Sequence[str]], held_out: Iterable[Sequ
     matches), empty ones, and any longer than ``max_tokens`` (a teacher reads a sentence whole only up
     to its window)."""
     if isinstance(text, str):
-        names = [n.strip() for n in text.split(",") if n.strip()]
+        names = corpus_names(text)
         if not names:
             raise ValueError("the unlabelled text is empty: name NLTK corpora, e.g. brown,conll2000:train")
         text = corpus_sentences(names)
@@ -76,9 +77,9 @@ class DistillTask(TaggingTask):
         super().__init__(train, dev, batch_size)
         teachers = [teachers] if isinstance(teachers, Tagger) else list(teachers)
         labels = teachers[0].vocab.labels.strings
+        if self.features is not None or any(t.n_features for t in teachers):
+            raise ValueError("distillation reads words only: a teacher or the training data has extra input columns")
         for i, teacher in enumerate(teachers):
-            if self.features is not None or teacher.n_features:
-                raise ValueError("distillation reads words only: a teacher or the training data has extra input columns")
             if teacher.config.output != "softmax":
                 raise ValueError(f"distillation needs softmax teachers (a per-token distribution); teacher {i + 1} "
                                  f"has a CRF")
@@ -126,11 +127,12 @@ def distill(teacher: str | Path | Sequence[str | Path], train: Sequence[Sentence
             **run) -> tuple[Tagger, History]:
     """Train a student tagger (``config``, default :data:`STUDENT`) on the outputs of the ``teacher``
     model (a folder; :data:`tagger.api.DEFAULT_MODEL` is the shipped one; several folders: an ensemble,
-    whose mean distribution the student learns, and whose first member gives it its embedding) over ``unlabelled`` text
-    (NLTK corpus names, or token lists; default: :data:`UNLABELLED` of the teacher's language) and on
-    the gold ``train`` sentences; select on ``dev``. The ``dev`` sentences and ``held_out`` (give your
-    test sentences) are removed from the unlabelled text first. The student starts from the teacher's vocabulary and embedding; ``run`` takes
-    :class:`deeptrees.recipe.RunOptions` fields as :func:`tagger.train.train_tagger` does."""
+    whose mean distribution the student learns, and whose first member gives it its embedding) over
+    ``unlabelled`` text (NLTK corpus names, or token lists; default: :data:`UNLABELLED` of the teacher's
+    language) and on the gold ``train`` sentences; select on ``dev``. The ``dev`` sentences and
+    ``held_out`` (give your test sentences) are removed from the unlabelled text first. The student starts
+    from the teacher's vocabulary and embedding; ``run`` takes :class:`deeptrees.recipe.RunOptions`
+    fields as :func:`tagger.train.train_tagger` does."""
     folders = [teacher] if isinstance(teacher, (str, Path)) else list(teacher)
     if not folders:
         raise ValueError("give at least one teacher model folder")
