@@ -104,6 +104,10 @@ class TypeCache:
     def __reduce__(self):                # a copied or pickled model starts with an empty cache
         return TypeCache, (self.size,)
 
+    def clear(self) -> None:
+        with self.lock:
+            self.key, self.index, self.table = None, {}, None
+
     def rows(self, key: object, forms: tuple[str, ...], compute) -> torch.Tensor:
         """``compute(positions)`` gives the rows of ``forms[positions]`` (a (k, D) tensor)."""
         with self.lock:
@@ -188,8 +192,12 @@ class TokenEmbedding(nn.Module):
     def _types(self, batch: WordBatch) -> torch.Tensor:
         """(U + 1, D): :meth:`_encode_types` of the batch's padding row and distinct word forms; at
         inference (eval mode, no gradients) read through the cache, keyed on the weights' identity and
-        in-place version, so training, loading weights or moving the model starts it afresh."""
+        in-place version, so loading weights or moving the model starts it afresh. A forward pass in
+        training mode or with gradients empties it: that is what every weight update needs first, and
+        torch's fused optimizers update weights in place without bumping their version."""
         if self.training or torch.is_grad_enabled() or batch.types is None:
+            if self.type_cache.key is not None:
+                self.type_cache.clear()
             return self._encode_types(batch.char_ids, batch.shapes)
         params = [self.shapes.weight, *(self.char_encoder.parameters() if self.char_encoder is not None else ())]
         key = (torch.is_inference_mode_enabled(), *((p.data_ptr(), p._version, p.dtype) for p in params))

@@ -109,6 +109,30 @@ def test_the_embedding_cache_gives_what_the_encoder_gives_and_follows_the_weight
             emb.shapes.weight.copy_(saved)
 
 
+def test_the_embedding_cache_follows_a_fused_optimizer_step(tiny_tagger, treebank_dev):
+    """torch's fused optimizers change weights in place without bumping their version: the training
+    forward pass that every step needs empties the cache instead."""
+    import copy
+
+    from deeptrees import TrainConfig
+    from deeptrees.train import make_optimizer
+
+    model = copy.deepcopy(tiny_tagger.model)
+    emb = model.embedding
+    batch = encode_words(tiny_tagger.vocab, [[w for w, _ in s] for s in treebank_dev[:8]])
+    with torch.inference_mode():
+        before = emb._types(batch)
+    opt = make_optimizer(emb, TrainConfig(optimizer="adam", lr=0.1))
+    assert opt.defaults["fused"]
+    emb._types(batch).pow(2).sum().backward()       # a training step (gradients on)
+    opt.step()
+    with torch.inference_mode():
+        after = emb._types(batch)
+    with torch.no_grad():
+        assert torch.allclose(after, emb._encode_types(batch.char_ids, batch.shapes), atol=1e-6)
+    assert not torch.allclose(after, before)
+
+
 def test_four_threads_tag_as_one_does(tiny_tagger, treebank_dev):
     sents = [[w for w, _ in s] for s in treebank_dev[:60]]
     parts = [sents[i::4] for i in range(4)]

@@ -178,3 +178,26 @@ def test_the_learning_rate_is_cut_after_epochs_without_a_better_dev_score_and_re
     assert resumed.step_losses == straight.step_losses
     with pytest.raises(ValueError, match="anneal"):
         TrainConfig(anneal=1.5)
+
+
+@pytest.mark.parametrize("name, lr", [("adam", 2e-3), ("adagrad", 0.05), ("sgd", 0.1)])
+def test_fused_optimizer_steps_like_the_plain_one(name, lr):
+    from torch import nn
+
+    from deeptrees.train import make_optimizer
+
+    torch.manual_seed(0)
+    fused_model = nn.Sequential(nn.Embedding(50, 8), nn.Linear(8, 3))
+    plain_model = nn.Sequential(nn.Embedding(50, 8), nn.Linear(8, 3))
+    plain_model.load_state_dict(fused_model.state_dict())
+    fused = make_optimizer(fused_model, TrainConfig(optimizer=name, lr=lr, weight_decay=1e-4))
+    plain = type(fused)(plain_model.parameters(), lr=lr, weight_decay=1e-4)
+    assert fused.defaults["fused"] and not plain.defaults.get("fused")
+    x, y = torch.randint(0, 50, (20,)), torch.randint(0, 3, (20,))
+    for _ in range(10):
+        for model, opt in ((fused_model, fused), (plain_model, plain)):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+    for a, b in zip(fused_model.parameters(), plain_model.parameters()):
+        assert torch.allclose(a, b, atol=1e-6)
