@@ -3,7 +3,7 @@
     python benchmarks/treernn_speed.py                       # 1,000 SST training trees, Tree-LSTM
     python benchmarks/treernn_speed.py --cells rnn rntn treelstm --reference   # all cells, with the per-node reference
 
-Training = build the batch + forward + loss + backward + optimizer step (Adagrad, as ``treernn train``);
+Training = build the batch + forward + loss + backward + optimizer step (fused Adagrad, as ``treernn train``);
 inference = build the batch + forward (no grad). Every system sees the same trees in the same batches of
 ``--batch-size`` (sorted by size, as the trainer's batches are), on the same torch threads.
 
@@ -27,10 +27,11 @@ from torch import nn
 from corpora.batch import length_batches
 from corpora.trees import batch_trees, load_sst
 from corpora.vocab import normalize
+from deeptrees.train import make_optimizer
 from treernn import TreeNet, TreeNetConfig
 from treernn.model import SUGGESTED_HIDDEN
 from treernn.reference import reference_logits
-from treernn.train import vocab_for_trees
+from treernn.train import TRAINING, vocab_for_trees
 
 SST_TRAIN_TREES = 8544
 
@@ -71,7 +72,7 @@ class MinimalTreeLSTM(nn.Module):
 
 def trees_per_second(model: nn.Module, chunks, forward, train: bool, min_seconds: float) -> float:
     """``forward(chunk) -> (logits, labels)``; trees per second over whole passes of ``chunks``."""
-    opt = torch.optim.Adagrad(model.parameters(), lr=0.05)
+    opt = make_optimizer(model, TRAINING)        # the trainer's optimizer (fused Adagrad), for both
     model.train(train)
     with torch.no_grad():
         forward(chunks[0])          # warm-up: first calls allocate and pick kernels
@@ -95,11 +96,14 @@ def trees_per_second(model: nn.Module, chunks, forward, train: bool, min_seconds
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--trees", type=int, default=1000, help="SST training trees to time on (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=25, help="trees per batch (default: %(default)s, as treernn train)")
+    p.add_argument("--batch-size", type=int, default=TRAINING.batch_size,
+                   help="trees per batch (default: %(default)s, as treernn train)")
     p.add_argument("--min-seconds", type=float, default=4.0, help="time each measurement at least this long")
     p.add_argument("--cells", nargs="*", default=["treelstm"], help="cells to time (default: treelstm)")
     p.add_argument("--reference", action="store_true", help="also time the per-node reference (slow)")
     p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    p.add_argument("--char-encoder", choices=["lstm", "cnn", "none"], help="the package's character encoder "
+                   "(default: the package's default)")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -111,7 +115,10 @@ def main() -> None:
           + (f"{'per-node ref':>14}{'pkg/ref':>9}" if args.reference else ""))
     for cell in args.cells:
         torch.manual_seed(0)
-        net = TreeNet.new(vocab, TreeNetConfig(cell=cell))
+        config = TreeNetConfig(cell=cell)
+        if args.char_encoder:
+            config.embedding.char_encoder = args.char_encoder
+        net = TreeNet.new(vocab, config)
         indexed = net.index(trees)
         chunks = [[indexed[i] for i in idx] for idx in length_batches([len(t) for t in indexed], args.batch_size)]
         minimal = MinimalTreeLSTM(vocab, net.config.embedding.word_dim, net.config.hidden_size)

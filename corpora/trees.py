@@ -397,30 +397,47 @@ def index_trees(trees: Sequence[Tree | str], labels: Vocab | None = None, check_
 class TreeBatch:
     """Many trees' nodes in one numbering, grouped by height for level-by-level computation.
 
+    Nodes are numbered twice. *Node ids* run tree after tree, each tree in post-order (``labels``,
+    ``roots``, ``offsets`` and the network's output rows use them). *Positions* order the nodes by
+    height: the leaves first (in ``leaves`` order, which is word order), then each level's nodes, so a
+    level's states are one contiguous block ``bounds[k]`` of a (n_nodes, width) table and only its
+    children need gathering: ``children[k]`` holds their positions, left and right interleaved.
+    ``rank`` maps a node id to its position.
+
     The index arrays are held twice: as NumPy arrays (for bookkeeping) and as torch tensors made
-    once per batch (``leaf_ids``, ``level_ids``, ``label_ids``), which :meth:`to` moves to a device.
+    once per batch (``leaf_ids``, ``children_ids``, ``rank_ids``, ``label_ids``), which :meth:`to`
+    moves to a device.
     """
 
     words: WordBatch        # all leaf words of the batch as one (1, n_leaves) sequence
     leaves: np.ndarray      # node id of each of those words
-    levels: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # per height >= 1: (nodes, left, right)
+    levels: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # per height >= 1: (nodes, left, right) node ids
     labels: np.ndarray      # (n_nodes,) class ids, IGNORE where none
     roots: np.ndarray       # node id of each tree's root
     offsets: np.ndarray     # first node id of each tree
     n_nodes: int
     leaf_ids: torch.Tensor = None                                    # type: ignore[assignment]
-    level_ids: list[tuple[torch.Tensor, ...]] = None                 # type: ignore[assignment]
+    bounds: list[tuple[int, int]] = None                             # type: ignore[assignment]
+    children_ids: list[torch.Tensor] = None                          # type: ignore[assignment]
+    rank_ids: torch.Tensor = None                                    # type: ignore[assignment]
     label_ids: torch.Tensor = None                                   # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         if self.leaf_ids is None:
-            self.leaf_ids = torch.from_numpy(self.leaves)
-            self.level_ids = [tuple(torch.from_numpy(a) for a in level) for level in self.levels]
-            self.label_ids = torch.from_numpy(self.labels)
+            rank = np.empty(self.n_nodes, np.int64)
+            rank[self.leaves] = np.arange(len(self.leaves))
+            start, self.bounds, children = len(self.leaves), [], []
+            for nodes, left, right in self.levels:
+                rank[nodes] = np.arange(start, start + len(nodes))
+                children.append(torch.from_numpy(np.stack([rank[left], rank[right]], axis=1).reshape(-1)))
+                self.bounds.append((start, start + len(nodes)))
+                start += len(nodes)
+            self.leaf_ids, self.children_ids = torch.from_numpy(self.leaves), children
+            self.rank_ids, self.label_ids = torch.from_numpy(rank), torch.from_numpy(self.labels)
 
     def to(self, device: torch.device | str) -> "TreeBatch":
         return replace(self, words=self.words.to(device), leaf_ids=self.leaf_ids.to(device),
-                       level_ids=[tuple(t.to(device) for t in level) for level in self.level_ids],
+                       children_ids=[t.to(device) for t in self.children_ids], rank_ids=self.rank_ids.to(device),
                        label_ids=self.label_ids.to(device))
 
 

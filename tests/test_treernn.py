@@ -55,6 +55,31 @@ def test_level_batched_equals_per_node_reference(cell, sst_small):
 
 
 @pytest.mark.parametrize("cell", CELLS)
+def test_level_table_gradients_pass_gradcheck(cell, sst_small):
+    """The level-by-level autograd operation (and the Tree-LSTM's written-out derivative) against
+    finite differences, in double precision, on trees of one word and of many."""
+    import random
+
+    from treernn.cells import CELLS as CELL_TYPES
+    from treernn.levels import node_table
+
+    rng = random.Random(1)
+    train, _ = sst_small
+    vocab = vocab_for_trees(train)
+    trees = [parse_tree("(2 good)")] + [random_tree(rng, rng.randint(2, 7), ["good", "bad", "film"]) for _ in range(3)]
+    batch = batch_trees(vocab, TreeNet.new(vocab, TreeNetConfig(hidden_size=4, embedding=SMALL_EMB)).index(trees))
+    torch.manual_seed(0)
+    model = CELL_TYPES[cell](5, 3).double()
+    leaves = model.leaf(torch.randn(len(batch.leaves), 5, dtype=torch.double)).detach().requires_grad_()
+    assert torch.autograd.gradcheck(lambda x, *w: node_table(model, x, batch), (leaves, *model.level_parameters()))
+    only_leaves = batch_trees(vocab, TreeNet.new(vocab, TreeNetConfig(hidden_size=4, embedding=SMALL_EMB)).index(
+        ["(2 good)", "(3 film)"]))
+    x = leaves[:2].detach().requires_grad_()
+    node_table(model, x, only_leaves).sum().backward()
+    assert torch.equal(x.grad, torch.ones_like(x))
+
+
+@pytest.mark.parametrize("cell", CELLS)
 def test_few_steps_lower_the_loss(cell, sst_small):
     train, _ = sst_small
     cfg = TreeNetConfig(cell=cell, hidden_size=16, embedding=SMALL_EMB)

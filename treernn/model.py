@@ -14,6 +14,7 @@ from corpora.vocab import Vocab
 from deeptrees.network import NetworkConfig
 
 from .cells import CELLS
+from .levels import node_table
 
 
 # node sizes that train in similar time per epoch: the RNTN's tensor has d * 2d * 2d weights
@@ -53,24 +54,10 @@ class RecursiveNet(nn.Module):
         return self.dropout(self.embedding(batch.words)[0])           # (n_leaves, D)
 
     def node_states(self, batch: TreeBatch) -> torch.Tensor:
-        """Hidden vector of every node, computed one tree level at a time over the whole batch.
-
-        A node's state components (``(h, c)`` for the Tree-LSTM) sit side by side in one row of a
-        (n_nodes, width) buffer, written in place level after level (autograd allows this because
-        gathering children saves only indices). Each level reads its left and right children with one
-        gather and writes its nodes with one copy: every buffer-wide operation costs a buffer-sized
-        gradient in the backward pass, so there are two per level, not six.
-        """
-        leaf_state = self.cell.leaf(self.leaf_inputs(batch))
-        widths = [s.shape[1] for s in leaf_state]
-        states = leaf_state[0].new_zeros(batch.n_nodes, sum(widths)).index_copy_(
-            0, batch.leaf_ids, torch.cat(leaf_state, dim=1))
-        for nodes, left, right in batch.level_ids:
-            children = states.index_select(0, torch.cat([left, right]))
-            new = self.cell.compose(children[: len(left)].split(widths, dim=1),
-                                    children[len(left):].split(widths, dim=1))
-            states.index_copy_(0, nodes, torch.cat(new, dim=1) if len(new) > 1 else new[0])
-        return states[:, : widths[0]]
+        """(n_nodes, hidden): ``h`` of every node, in node-id order, computed one tree level at a time
+        over the whole batch (:func:`treernn.levels.node_table`)."""
+        table = node_table(self.cell, self.cell.leaf(self.leaf_inputs(batch)), batch)
+        return table[:, : self.cell.hidden][batch.rank_ids]
 
     def forward(self, batch: TreeBatch) -> torch.Tensor:
         return self.classify(self.dropout(self.node_states(batch)))

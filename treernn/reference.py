@@ -29,10 +29,11 @@ def reference_logits(model: RecursiveNet, batch: TreeBatch, per_node_io: bool = 
     word_of = {int(node): k for k, node in enumerate(batch.leaves)}
     left = torch.full((batch.n_nodes,), -1, dtype=torch.long)
     right = left.clone()
-    for nodes, l, r in batch.level_ids:
-        left[nodes], right[nodes] = l, r
+    for nodes, l, r in batch.levels:
+        left[nodes], right[nodes] = torch.from_numpy(l), torch.from_numpy(r)
     x = None if per_node_io else model.dropout(model.embedding(batch.words)[0])
-    states: list[tuple[torch.Tensor, ...]] = []
+    h = model.cell.hidden
+    states: list[torch.Tensor] = []
     logits = []
     for node in range(batch.n_nodes):  # post-order within each tree, trees one after another
         k = word_of.get(node)
@@ -40,9 +41,9 @@ def reference_logits(model: RecursiveNet, batch: TreeBatch, per_node_io: bool = 
             xk = model.dropout(model.embedding(_one_word(batch.words, k))[0]) if per_node_io else x[k: k + 1]
             states.append(model.cell.leaf(xk))
         else:
-            states.append(model.cell.compose(states[int(left[node])], states[int(right[node])]))
+            states.append(model.cell.compose(torch.cat([states[int(left[node])], states[int(right[node])]], dim=1)))
         if per_node_io:
-            logits.append(model.classify(model.dropout(states[-1][0])))
+            logits.append(model.classify(model.dropout(states[-1][:, :h])))
     if per_node_io:
         return torch.cat(logits, dim=0)
-    return model.classify(model.dropout(torch.cat([s[0] for s in states], dim=0)))
+    return model.classify(model.dropout(torch.cat(states, dim=0)[:, :h]))
