@@ -4,11 +4,13 @@
     python benchmarks/treernn_speed.py --cells rnn rntn treelstm --reference   # all cells, with the per-node reference
 
 Training = build the batch + forward + loss + backward + optimizer step (fused Adagrad, as ``treernn train``);
-inference = build the batch + forward (no grad). Every system sees the same trees in the same batches of
-``--batch-size`` (sorted by size, as the trainer's batches are), on the same torch threads.
+inference = build the batch + forward (no grad). Every system sees the same trees in the same batches,
+sorted by size: ``--batch-size`` for training (as the trainer's batches), ``--infer-batch-size`` for
+inference (as ``TreeNet.predict_batch`` / ``evaluate``), on the same torch threads.
 
-- "package": ``treernn``'s ``RecursiveNet`` with its defaults (character BiLSTM + word + shape embedding,
-  dropout, Tree-LSTM hidden 150), batches made by ``corpora.trees.batch_trees``.
+- "package": ``treernn``'s ``RecursiveNet`` with its defaults (character encoder + word + shape embedding
+  + dropout, Tree-LSTM hidden 150; ``--char-encoder`` picks another character encoder), batches made by
+  ``corpora.trees.batch_trees``.
 - "minimal": written below in ~40 lines: a word-embedding lookup and the same cell, level by level, index
   tensors built per batch, nothing else (no characters, shapes or dropout). The package / minimal ratio shows
   what the package's design (and its richer embedding) costs.
@@ -98,6 +100,8 @@ def main() -> None:
     p.add_argument("--trees", type=int, default=1000, help="SST training trees to time on (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=TRAINING.batch_size,
                    help="trees per batch (default: %(default)s, as treernn train)")
+    p.add_argument("--infer-batch-size", type=int, default=TreeNet.BATCH_SIZE,
+                   help="trees per inference batch (default: %(default)s, as TreeNet.predict_batch / evaluate)")
     p.add_argument("--min-seconds", type=float, default=4.0, help="time each measurement at least this long")
     p.add_argument("--cells", nargs="*", default=["treelstm"], help="cells to time (default: treelstm)")
     p.add_argument("--reference", action="store_true", help="also time the per-node reference (slow)")
@@ -110,7 +114,8 @@ def main() -> None:
     trees = load_sst("train")[: args.trees]
     vocab = vocab_for_trees(trees)
     print(f"{len(trees)} SST trees ({sum(len(t.leaves()) * 2 - 1 for t in trees)} nodes), batches of "
-          f"{args.batch_size}, torch threads {torch.get_num_threads()}; trees/s (SST epoch seconds)")
+          f"{args.batch_size} (training) / {args.infer_batch_size} (inference), torch threads "
+          f"{torch.get_num_threads()}; trees/s (SST epoch seconds)")
     print(f"{'cell':<10}{'hidden':>7} {'mode':<11}{'package':>16}{'minimal':>16}{'pkg/min':>9}"
           + (f"{'per-node ref':>14}{'pkg/ref':>9}" if args.reference else ""))
     for cell in args.cells:
@@ -120,7 +125,7 @@ def main() -> None:
             config.embedding.char_encoder = args.char_encoder
         net = TreeNet.new(vocab, config)
         indexed = net.index(trees)
-        chunks = [[indexed[i] for i in idx] for idx in length_batches([len(t) for t in indexed], args.batch_size)]
+        sizes = [len(t) for t in indexed]
         minimal = MinimalTreeLSTM(vocab, net.config.embedding.word_dim, net.config.hidden_size)
 
         def package(chunk, reference=False):
@@ -128,7 +133,8 @@ def main() -> None:
             logits = reference_logits(net.model, batch) if reference else net.model(batch)
             return logits, batch.label_ids
 
-        for mode, train in (("training", True), ("inference", False)):
+        for mode, train, size in (("training", True, args.batch_size), ("inference", False, args.infer_batch_size)):
+            chunks = [[indexed[i] for i in idx] for idx in length_batches(sizes, size)]
             fast = trees_per_second(net.model, chunks, package, train, args.min_seconds)
             row = f"{cell:<10}{net.config.hidden_size:>7} {mode:<11}{fast:>9,.0f} ({SST_TRAIN_TREES / fast:4.1f})"
             if cell == "treelstm":
@@ -137,7 +143,7 @@ def main() -> None:
             else:
                 row += f"{'-':>16}{'-':>9}"
             if args.reference:
-                slow = trees_per_second(net.model, chunks[:4], lambda c: package(c, reference=True), train,
+                slow = trees_per_second(net.model, chunks[: max(1, 100 // size)], lambda c: package(c, reference=True), train,
                                         args.min_seconds)
                 row += f"{slow:>14,.1f}{fast / slow:>8.1f}x"
             print(row)

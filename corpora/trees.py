@@ -444,9 +444,9 @@ class TreeBatch:
 def batch_trees(vocab: Vocab, trees: Sequence[IndexedTree]) -> TreeBatch:
     sizes = np.array([len(t) for t in trees], np.int64)
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    shift = lambda a, o: np.where(a >= 0, a + o, -1)  # noqa: E731
-    left = np.concatenate([shift(t.left, o) for t, o in zip(trees, offsets)])
-    right = np.concatenate([shift(t.right, o) for t, o in zip(trees, offsets)])
+    shift = np.repeat(offsets, sizes)
+    left, right = (np.concatenate([getattr(t, side) for t in trees]) for side in ("left", "right"))
+    left, right = np.where(left >= 0, left + shift, -1), np.where(right >= 0, right + shift, -1)
     height = np.concatenate([t.height for t in trees])
     order = np.argsort(height, kind="stable")
     bounds = np.searchsorted(height[order], np.arange(1, height.max() + 2))

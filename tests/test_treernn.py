@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -41,6 +42,10 @@ def test_level_batched_equals_per_node_reference(cell, sst_small):
     batched, ref = net.model(batch), reference_logits(net.model, batch)
     assert batched.shape == (batch.n_nodes, 5)
     assert torch.allclose(batched, ref, atol=1e-5)
+    with torch.inference_mode():                        # leaves computed once per distinct word
+        assert torch.allclose(net.model(batch), ref, atol=1e-5)
+    one_by_one = [net.probabilities(net.index([t]))[0] for t in trees]   # batches sorted by size, given back in order
+    assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(net.probabilities(net.index(trees)), one_by_one))
     assert torch.allclose(batched, reference_logits(net.model, batch, per_node_io=False), atol=1e-5)
     # gradients of the same loss agree too
     labels = torch.from_numpy(batch.labels)
@@ -142,8 +147,6 @@ def test_embeddings_start_from_a_trained_tagger(tiny_tagger, sst_small, tmp_path
 
 
 def test_word_vectors_in_tree_nets_match_reference_and_round_trip(sst_small, tmp_path):
-    import numpy as np
-
     from corpora import normalize
     from corpora.wordvectors import WordVectors
 

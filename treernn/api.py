@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from nltk import Tree
 
+from corpora.batch import length_batches
 from corpora.trees import IGNORE, SST_CLASSES, IndexedTree, batch_trees, index_trees, is_leaf, nodes_postorder
 from deeptrees.device import DEFAULT_DEVICE
 from deeptrees.network import TrainedNetwork
@@ -48,6 +49,7 @@ class TreeNet(TrainedNetwork):
     """Classifies every node of binary(ised) constituency trees with a :class:`RecursiveNet`."""
 
     KIND, CONFIG, MODULE = "treenet", TreeNetConfig, RecursiveNet
+    BATCH_SIZE = 256      # trees per inference batch: a level's work grows with the batch, its overhead does not
 
     @property
     def classes(self) -> list[str]:
@@ -59,15 +61,16 @@ class TreeNet(TrainedNetwork):
         return index_trees(trees, self.vocab, check_labels)
 
     def probabilities(self, indexed: Sequence[IndexedTree]) -> list[np.ndarray]:
-        """Per tree, a (n_nodes, n_classes) array of class probabilities in post-order."""
+        """Per tree, a (n_nodes, n_classes) array of class probabilities in post-order. Trees are
+        batched with trees of similar size (fewer, fuller levels), results given back in order."""
         self.model.eval()
-        out = []
+        out: list[np.ndarray] = [None] * len(indexed)     # type: ignore[list-item]
         with torch.inference_mode():
-            for start in range(0, len(indexed), self.batch_size):
-                chunk = indexed[start: start + self.batch_size]
-                batch = batch_trees(self.vocab, chunk)
+            for idx in length_batches([len(t) for t in indexed], self.batch_size):
+                batch = batch_trees(self.vocab, [indexed[i] for i in idx])
                 probs = torch.softmax(self.model(batch.to(self.device)), dim=-1).cpu().numpy()
-                out.extend(probs[o: o + len(t)] for o, t in zip(batch.offsets, chunk))
+                for i, o in zip(idx, batch.offsets):
+                    out[i] = probs[o: o + len(indexed[i])]
         return out
 
     # -- prediction --------------------------------------------------------------------------

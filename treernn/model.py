@@ -53,10 +53,18 @@ class RecursiveNet(nn.Module):
     def leaf_inputs(self, batch: TreeBatch) -> torch.Tensor:
         return self.dropout(self.embedding(batch.words)[0])           # (n_leaves, D)
 
+    def leaf_states(self, batch: TreeBatch) -> torch.Tensor:
+        """(n_leaves, cell.width); at inference a leaf's state depends on its word alone, so each
+        distinct word of the batch is computed once."""
+        words = batch.words
+        if self.training or torch.is_grad_enabled() or words.features is not None:
+            return self.cell.leaf(self.leaf_inputs(batch))
+        return self.cell.leaf(self.embedding(words.by_type())[0])[words.type_index[0] - 1]
+
     def node_states(self, batch: TreeBatch) -> torch.Tensor:
         """(n_nodes, hidden): ``h`` of every node, in node-id order, computed one tree level at a time
         over the whole batch (:func:`treernn.levels.node_table`)."""
-        table = node_table(self.cell, self.cell.leaf(self.leaf_inputs(batch)), batch)
+        table = node_table(self.cell, self.leaf_states(batch), batch)
         return table[:, : self.cell.hidden][batch.rank_ids]
 
     def forward(self, batch: TreeBatch) -> torch.Tensor:
