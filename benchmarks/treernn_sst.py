@@ -37,7 +37,7 @@ PUBLISHED = {  # fine all, fine root, binary root
 
 
 def train_config(args: argparse.Namespace) -> TrainConfig:
-    """The tree networks' defaults (AdaGrad, lr 0.05, batches of 25 trees: Tai et al.'s settings), patience 4."""
+    """The tree networks' defaults (AdaGrad, lr 0.05 as Tai et al.; batches of 100 trees), patience 4."""
     return replace(TRAINING, epochs=2 if args.quick else args.epochs, patience=4, seed=args.seed)
 
 

@@ -68,7 +68,7 @@ def test_torchrun_trains_a_tree_net_and_refuses_too_many_processes(tmp_path):
     out = tmp_path / "trees"
     base = ["-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "treernn", "train",
             "--max-train-trees", "40", "--epochs", "2", "--hidden", "8", "--word-dim", "8", "--word-vectors", "none",
-            "--quiet"]
+            "--batch-size", "10", "--quiet"]
     done = subprocess.run([sys.executable, *base, "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--hidden", type=positive_int, help="node vector size (default: per cell, " +
                    ", ".join(f"{c} {h}" for c, h in SUGGESTED_HIDDEN.items()) + ")")
     m.add_argument("--dropout", type=float, default=TreeNetConfig.dropout, help="dropout rate (default: %(default)s)")
-    emb = add_dataclass_options(p, EmbeddingConfig, "embedding layer", helps=EMB_HELP)
+    emb = add_dataclass_options(p, EmbeddingConfig, "embedding layer", helps=EMB_HELP,
+                                defaults=asdict(TreeNetConfig().embedding))
     add_word_vector_options(emb)
     add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP, defaults=asdict(TRAINING))
 

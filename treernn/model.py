@@ -21,11 +21,18 @@ from .levels import node_table
 SUGGESTED_HIDDEN = {"rnn": 100, "rntn": 40, "treelstm": 150}
 
 
+def tree_embedding() -> EmbeddingConfig:
+    """The tree networks' default embedding: a character CNN rather than the tagger's BiLSTM, 1.14x faster
+    to train. On SST, with batches of 100 trees, it scored as the BiLSTM with batches of 25 did (2 seeds
+    each: dev root 49.0 / 49.4 vs 49.2 / 49.1, test all nodes 82.1 / 82.1 vs 82.0 / 82.0)."""
+    return EmbeddingConfig(char_encoder="cnn")
+
+
 @dataclass
 class TreeNetConfig(NetworkConfig):
     """Architecture of a tree network; saved in the model's ``config.json``."""
 
-    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    embedding: EmbeddingConfig = field(default_factory=tree_embedding)
     cell: str = "treelstm"       # rnn | rntn | treelstm
     hidden_size: int | None = None   # None: the cell's SUGGESTED_HIDDEN size
     dropout: float = 0.3         # on leaf inputs and before the classifier

@@ -24,8 +24,10 @@ from deeptrees.train import History, TrainConfig
 from .api import TreeNet
 from .model import RecursiveNet, TreeNetConfig
 
-# the tree networks' training defaults (CLI and Python alike): AdaGrad as Socher et al. and Tai et al.
-TRAINING = TrainConfig(optimizer="adagrad", lr=0.05, batch_size=25, weight_decay=1e-5)
+# the tree networks' training defaults (CLI and Python alike): AdaGrad as Socher et al. and Tai et al.;
+# batches of 100 trees rather than their 25: a level's matrix product then fills the CPU (1.6x faster
+# training), and SST dev/test accuracy stayed the same (README, "Tree-LSTM speed")
+TRAINING = TrainConfig(optimizer="adagrad", lr=0.05, batch_size=100, weight_decay=1e-5)
 SELECT_ON = ("root", "all")
 
 
