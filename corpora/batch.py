@@ -63,9 +63,9 @@ class WordBatch:
         ``type_index[b, t] - 1`` of it."""
         if self.features is not None:
             raise ValueError("tokens with extra input columns are not a function of their word form")
-        n = len(self.char_ids) - 1
-        index, per_type = self.type_index.flatten(), lambda ids: ids.new_zeros(n + 1).scatter_(
-            0, self.type_index.flatten(), ids.flatten())[1:].unsqueeze(0)            # every token of a type agrees
+        n, index = len(self.char_ids) - 1, self.type_index.flatten()
+        per_type = lambda ids: ids.new_zeros(n + 1).scatter_(0, index, ids.flatten())[1:].unsqueeze(0)  # noqa: E731
+        # (every token of a type has the same ids, so the scatter's order does not matter)
         return WordBatch(per_type(self.word_ids), torch.arange(1, n + 1, device=index.device).unsqueeze(0),
                          self.char_ids, self.shapes, torch.tensor([n]),
                          per_type(self.vector_ids) if self.vector_ids is not None else None, None, self.types)

@@ -405,8 +405,7 @@ class TreeBatch:
     ``rank`` maps a node id to its position.
 
     The index arrays are held twice: as NumPy arrays (for bookkeeping) and as torch tensors made
-    once per batch (``leaf_ids``, ``children_ids``, ``rank_ids``, ``label_ids``), which :meth:`to`
-    moves to a device.
+    once per batch (``children_ids``, ``rank_ids``, ``label_ids``), which :meth:`to` moves to a device.
     """
 
     words: WordBatch        # all leaf words of the batch as one (1, n_leaves) sequence
@@ -416,14 +415,13 @@ class TreeBatch:
     roots: np.ndarray       # node id of each tree's root
     offsets: np.ndarray     # first node id of each tree
     n_nodes: int
-    leaf_ids: torch.Tensor = None                                    # type: ignore[assignment]
     bounds: list[tuple[int, int]] = None                             # type: ignore[assignment]
     children_ids: list[torch.Tensor] = None                          # type: ignore[assignment]
     rank_ids: torch.Tensor = None                                    # type: ignore[assignment]
     label_ids: torch.Tensor = None                                   # type: ignore[assignment]
 
     def __post_init__(self) -> None:
-        if self.leaf_ids is None:
+        if self.rank_ids is None:
             rank = np.empty(self.n_nodes, np.int64)
             rank[self.leaves] = np.arange(len(self.leaves))
             start, self.bounds, children = len(self.leaves), [], []
@@ -432,11 +430,11 @@ class TreeBatch:
                 children.append(torch.from_numpy(np.stack([rank[left], rank[right]], axis=1).reshape(-1)))
                 self.bounds.append((start, start + len(nodes)))
                 start += len(nodes)
-            self.leaf_ids, self.children_ids = torch.from_numpy(self.leaves), children
-            self.rank_ids, self.label_ids = torch.from_numpy(rank), torch.from_numpy(self.labels)
+            self.children_ids, self.rank_ids = children, torch.from_numpy(rank)
+            self.label_ids = torch.from_numpy(self.labels)
 
     def to(self, device: torch.device | str) -> "TreeBatch":
-        return replace(self, words=self.words.to(device), leaf_ids=self.leaf_ids.to(device),
+        return replace(self, words=self.words.to(device),
                        children_ids=[t.to(device) for t in self.children_ids], rank_ids=self.rank_ids.to(device),
                        label_ids=self.label_ids.to(device))
 

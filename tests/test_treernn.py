@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from corpora import EmbeddingConfig
-from corpora.trees import batch_trees, load_sst, parse_tree
+from corpora.trees import batch_trees, index_trees, load_sst, parse_tree
 from deeptrees import TrainConfig
 from treernn import TreeNet, TreeNetConfig, load, train_treenet
 from treernn.reference import reference_logits
@@ -72,13 +72,12 @@ def test_level_table_gradients_pass_gradcheck(cell, sst_small):
     train, _ = sst_small
     vocab = vocab_for_trees(train)
     trees = [parse_tree("(2 good)")] + [random_tree(rng, rng.randint(2, 7), ["good", "bad", "film"]) for _ in range(3)]
-    batch = batch_trees(vocab, TreeNet.new(vocab, TreeNetConfig(hidden_size=4, embedding=SMALL_EMB)).index(trees))
+    batch = batch_trees(vocab, index_trees(trees, vocab))
     torch.manual_seed(0)
     model = CELL_TYPES[cell](5, 3).double()
     leaves = model.leaf(torch.randn(len(batch.leaves), 5, dtype=torch.double)).detach().requires_grad_()
     assert torch.autograd.gradcheck(lambda x, *w: node_table(model, x, batch), (leaves, *model.level_parameters()))
-    only_leaves = batch_trees(vocab, TreeNet.new(vocab, TreeNetConfig(hidden_size=4, embedding=SMALL_EMB)).index(
-        ["(2 good)", "(3 film)"]))
+    only_leaves = batch_trees(vocab, index_trees(["(2 good)", "(3 film)"], vocab))
     x = leaves[:2].detach().requires_grad_()
     node_table(model, x, only_leaves).sum().backward()
     assert torch.equal(x.grad, torch.ones_like(x))
