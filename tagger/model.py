@@ -12,6 +12,7 @@ from torch import nn
 from corpora.batch import WordBatch
 from corpora.embedding import EmbeddingConfig, TokenEmbedding
 from corpora.vocab import Vocab
+from deeptrees.dropout import Dropout
 from deeptrees.network import NetworkConfig
 
 from .crf import CRF, PENALTY
@@ -57,7 +58,7 @@ class SequenceTagger(nn.Module):
         self.rnn = CELLS[cfg.cell](
             self.embedding.output_dim, cfg.hidden_size, num_layers=cfg.num_layers, batch_first=True,
             bidirectional=cfg.bidirectional, dropout=cfg.dropout if cfg.num_layers > 1 else 0.0)
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.dropout = Dropout(cfg.dropout)
         self.out = nn.Linear(cfg.hidden_size * (2 if cfg.bidirectional else 1), len(vocab.labels))
         self.crf = CRF(vocab.labels.strings) if cfg.output == "crf" else None
 

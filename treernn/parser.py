@@ -31,6 +31,7 @@ from corpora.text import iter_sentences
 from corpora.trees import EMPTY, as_tree, bracketed, nodes_postorder, tree_spans
 from corpora.vocab import Vocab
 from corpora.wordvectors import DEFAULT_VECTORS, VECTOR_DIM, WordVectors
+from deeptrees.dropout import Dropout
 from deeptrees.network import NetworkConfig, TrainedNetwork
 from deeptrees.recipe import RunOptions, Task, train_network
 from deeptrees.train import History, TrainConfig
@@ -97,7 +98,7 @@ class SpanParser(nn.Module):
         self.bounds = nn.Parameter(0.1 * torch.randn(2, D))          # the start and stop "words"
         self.rnn = nn.LSTM(D, H, num_layers=cfg.num_layers, batch_first=True, bidirectional=True,
                            dropout=cfg.dropout if cfg.num_layers > 1 else 0.0)
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.dropout = Dropout(cfg.dropout)
         self.span_fwd = nn.Linear(H, S, bias=False)
         self.span_bwd = nn.Linear(H, S, bias=False)
         self.span_bias = nn.Parameter(torch.zeros(S))
