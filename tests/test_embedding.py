@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from corpora import EmbeddingConfig, TokenEmbedding, Vocab, encode_words
+from corpora.embedding import CharCNN
 
 
 @pytest.fixture
@@ -51,3 +52,25 @@ def test_bad_embedding_config():
         EmbeddingConfig(char_encoder="transformer")
     with pytest.raises(ValueError, match="word_dim"):
         EmbeddingConfig(word_dim=0)
+    with pytest.raises(ValueError, match="char_kernel must be odd"):
+        EmbeddingConfig(char_kernel=4)
+
+
+@pytest.mark.parametrize("kernel", [1, 3, 5])
+def test_char_cnn_equals_a_padded_convolution_and_its_gradient(kernel):
+    """The characters laid end to end give what the definition gives: a zero-padded Conv1d over each
+    word, ReLU, max over the word's characters (and zeros for a word of no characters)."""
+    torch.manual_seed(0)
+    cnn = CharCNN(30, EmbeddingConfig(char_dim=5, char_out=7, char_kernel=kernel))
+    ids = torch.randint(1, 30, (9, 11))
+    for row, length in enumerate([0, 1, 2, 11, 5, 3, 7, 1, 10]):
+        ids[row, length:] = 0
+    h = torch.relu(cnn.conv(cnn.chars(ids).transpose(1, 2))).masked_fill((ids == 0).unsqueeze(1), 0.0)
+    expected = h.max(dim=2).values
+    got = cnn(ids)
+    assert torch.allclose(got, expected, atol=1e-6)
+    weights = [cnn.conv.weight, cnn.conv.bias, cnn.chars.weight]
+    g_expected = torch.autograd.grad((expected * torch.arange(7.0)).sum(), weights)
+    g_got = torch.autograd.grad((got * torch.arange(7.0)).sum(), weights)
+    for a, b in zip(g_got, g_expected):
+        assert torch.allclose(a, b, atol=1e-5)
