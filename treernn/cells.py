@@ -8,9 +8,11 @@ makes N parents from an (N, 2 * width) table whose rows are ``[left child's row,
 ``compose`` is plain autograd code, the definition. Training runs a level through
 ``level_forward`` / ``level_backward`` instead (:mod:`treernn.levels`): by default they recompute
 ``compose`` under autograd; the Tree-LSTM writes out its derivative, which saves half the small
-operations of a level.
+operations of a level, and forms its weight gradient in one product for the whole batch.
 """
 from __future__ import annotations
+
+import functools
 
 import torch
 from torch import nn
@@ -32,19 +34,23 @@ class Cell(nn.Module):
         """The weights ``compose`` reads."""
         raise NotImplementedError
 
-    def level_forward(self, children: torch.Tensor, keep: bool) -> tuple[torch.Tensor, object]:
-        """``compose(children)`` without autograd, and what ``level_backward`` needs (if ``keep``)."""
-        return self.compose(children), None
+    def level_forward(self, children: torch.Tensor, keep: bool, out: torch.Tensor) -> object:
+        """Write ``compose(children)`` into ``out`` (no autograd); return what ``level_backward`` needs (if ``keep``)."""
+        out.copy_(self.compose(children))
 
-    def level_backward(self, saved: object, children: torch.Tensor, grad: torch.Tensor
-                       ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """Gradients of ``(compose(children) * grad).sum()`` w.r.t. ``children`` and ``level_parameters()``."""
+    def level_backward(self, saved: object, children: torch.Tensor, grad: torch.Tensor) -> tuple[torch.Tensor, object]:
+        """The gradient of ``(compose(children) * grad).sum()`` w.r.t. ``children``, and the level's share
+        of the gradient w.r.t. ``level_parameters()``, in the form :meth:`weight_grads` adds up."""
         children = children.detach().requires_grad_()
         weights = self.level_parameters()
         with torch.enable_grad():
             grads = torch.autograd.grad(self.compose(children), [children, *weights], grad, allow_unused=True,
                                         materialize_grads=True)
         return grads[0], list(grads[1:])
+
+    def weight_grads(self, shares: list) -> list[torch.Tensor]:
+        """The gradients w.r.t. ``level_parameters()`` from every level's share (by default, the gradients)."""
+        return [functools.reduce(torch.Tensor.add_, parts) for parts in zip(*shares)]
 
 
 class RecursiveCell(Cell):
@@ -121,20 +127,18 @@ class BinaryTreeLSTMCell(Cell):
         return [self.U.weight, self.U.bias]
 
     # compose and its derivative in as few whole-level operations as possible
-    def level_forward(self, children: torch.Tensor, keep: bool) -> tuple[torch.Tensor, object]:
+    def level_forward(self, children: torch.Tensor, keep: bool, out: torch.Tensor) -> object:
         H = self.hidden
         x = torch.cat([children[:, :H], children[:, 2 * H: 3 * H]], dim=1)           # [h_l, h_r]
         gates = torch.addmm(self.U.bias, x, self.U.weight.t())
         sig, u = gates[:, : 4 * H].sigmoid(), gates[:, 4 * H:].tanh()             # i, f_l, f_r, o | u
-        out = children.new_empty(len(children), 2 * H)
         c = torch.mul(sig[:, :H], u, out=out[:, H:])
         c.addcmul_(sig[:, H: 2 * H], children[:, H: 2 * H]).addcmul_(sig[:, 2 * H: 3 * H], children[:, 3 * H:])
         tanh_c = c.tanh()
         torch.mul(sig[:, 3 * H:], tanh_c, out=out[:, :H])
-        return out, ((x, sig, u, tanh_c) if keep else None)
+        return (x, sig, u, tanh_c) if keep else None
 
-    def level_backward(self, saved: object, children: torch.Tensor, grad: torch.Tensor
-                       ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def level_backward(self, saved: object, children: torch.Tensor, grad: torch.Tensor) -> tuple[torch.Tensor, object]:
         x, sig, u, tanh_c = saved
         H, N = self.hidden, len(children)
         dh, dc = grad[:, :H], grad[:, H:]
@@ -152,7 +156,12 @@ class BinaryTreeLSTMCell(Cell):
         dchildren[:, :H], dchildren[:, 2 * H: 3 * H] = dx[:, :H], dx[:, H:]
         torch.mul(dc, fl, out=dchildren[:, H: 2 * H])
         torch.mul(dc, fr, out=dchildren[:, 3 * H:])
-        return dchildren, [dgates.t() @ x, dgates.sum(0)]
+        return dchildren, (dgates, x)
+
+    def weight_grads(self, shares: list) -> list[torch.Tensor]:
+        # one (5H, N) @ (N, 2H) product over the whole batch: 2x faster than one per level, whose N is small
+        dgates, x = (torch.cat(parts) for parts in zip(*shares))
+        return [dgates.t() @ x, dgates.sum(0)]
 
 
 CELLS = {"rnn": RecursiveCell, "rntn": RNTNCell, "treelstm": BinaryTreeLSTMCell}

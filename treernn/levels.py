@@ -33,13 +33,15 @@ def node_table(cell: Cell, leaves: torch.Tensor, batch: TreeBatch) -> torch.Tens
 
 
 def _run(cell: Cell, leaves: torch.Tensor, batch: TreeBatch, keep: bool) -> tuple[torch.Tensor, list]:
+    """The table, and per level (if ``keep``) its gathered children and what the cell kept for its backward."""
     table = leaves.new_empty(batch.n_nodes, leaves.shape[1])
     table[: len(leaves)] = leaves
     saved = []
     for (start, end), children in zip(batch.bounds, batch.children_ids):
-        out, kept = cell.level_forward(table.index_select(0, children).view(end - start, -1), keep)
-        table[start:end] = out
-        saved.append(kept)
+        rows = table.index_select(0, children).view(end - start, -1)
+        kept = cell.level_forward(rows, keep, table[start:end])
+        if keep:
+            saved.append((rows, kept))
     return table, saved
 
 
@@ -47,22 +49,19 @@ class _Levels(torch.autograd.Function):
     @staticmethod
     def forward(ctx, leaves: torch.Tensor, cell: Cell, batch: TreeBatch, *weights: torch.Tensor) -> torch.Tensor:
         table, ctx.kept = _run(cell, leaves, batch, keep=True)
-        ctx.cell, ctx.batch, ctx.n_leaves = cell, batch, len(leaves)
-        ctx.save_for_backward(table)
+        ctx.cell, ctx.batch, ctx.n_leaves, ctx.width = cell, batch, len(leaves), table.shape[1]
         return table
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad: torch.Tensor):
-        (table,) = ctx.saved_tensors
+        width, shares = ctx.width, []
         grad = grad.contiguous().clone()          # a node's gradient is complete once its parent's level is done
-        width, weight_grads = table.shape[1], None
-        levels = list(zip(ctx.batch.bounds, ctx.batch.children_ids, ctx.kept))
-        for (start, end), children, kept in reversed(levels):
-            d_children, d_weights = ctx.cell.level_backward(
-                kept, table.index_select(0, children).view(end - start, -1), grad[start:end])
+        for (start, end), children, (rows, kept) in reversed(list(zip(ctx.batch.bounds, ctx.batch.children_ids,
+                                                                       ctx.kept))):
+            d_children, share = ctx.cell.level_backward(kept, rows, grad[start:end])
             grad.index_add_(0, children, d_children.reshape(-1, width))
-            weight_grads = d_weights if weight_grads is None else [a.add_(b) for a, b in zip(weight_grads, d_weights)]
-        if weight_grads is None:                  # only leaves: no level, no weight gradient
-            weight_grads = [None] * len(ctx.cell.level_parameters())
+            shares.append(share)
+        # only leaves: no level, no weight gradient
+        weight_grads = ctx.cell.weight_grads(shares) if shares else [None] * len(ctx.cell.level_parameters())
         return (grad[: ctx.n_leaves], None, None, *weight_grads)

@@ -11,6 +11,7 @@ from torch import nn
 from corpora.embedding import EmbeddingConfig, TokenEmbedding
 from corpora.trees import TreeBatch
 from corpora.vocab import Vocab
+from deeptrees.dropout import Dropout
 from deeptrees.network import NetworkConfig
 
 from .cells import CELLS
@@ -54,7 +55,7 @@ class RecursiveNet(nn.Module):
         self.cfg = cfg
         self.embedding = TokenEmbedding(vocab, cfg.embedding)
         self.cell = CELLS[cfg.cell](self.embedding.output_dim, cfg.hidden_size)
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.dropout = Dropout(cfg.dropout)
         self.classify = nn.Linear(cfg.hidden_size, len(vocab.labels))
 
     def leaf_inputs(self, batch: TreeBatch) -> torch.Tensor:
@@ -71,8 +72,13 @@ class RecursiveNet(nn.Module):
     def node_states(self, batch: TreeBatch) -> torch.Tensor:
         """(n_nodes, hidden): ``h`` of every node, in node-id order, computed one tree level at a time
         over the whole batch (:func:`treernn.levels.node_table`)."""
-        table = node_table(self.cell, self.leaf_states(batch), batch)
-        return table[:, : self.cell.hidden][batch.rank_ids]
+        return self._h(batch)[batch.rank_ids]
+
+    def _h(self, batch: TreeBatch) -> torch.Tensor:
+        """``h`` of every node in the table's height order (``batch.rank_ids[node]`` is a node's row)."""
+        return node_table(self.cell, self.leaf_states(batch), batch)[:, : self.cell.hidden]
 
     def forward(self, batch: TreeBatch) -> torch.Tensor:
-        return self.classify(self.dropout(self.node_states(batch)))
+        # classify in the table's order, then put the (n_nodes, n_classes) logits in node-id order:
+        # a gather of n_classes columns instead of hidden
+        return self.classify(self.dropout(self._h(batch)))[batch.rank_ids]
