@@ -5,8 +5,9 @@
 
 Training = build the batch + forward + loss + backward + optimizer step (fused Adagrad, as ``treernn train``);
 inference = build the batch + forward (no grad). Every system sees the same trees in the same batches,
-sorted by size: ``--batch-size`` for training (as the trainer's batches), ``--infer-batch-size`` for
-inference (as ``TreeNet.predict_batch`` / ``evaluate``), on the same torch threads.
+grouped by height, then size (``corpora.trees.tree_batches``, as the trainer and ``TreeNet`` batch):
+``--batch-size`` for training (as the trainer's batches), ``--infer-batch-size`` for inference (as
+``TreeNet.predict_batch`` / ``evaluate``), on the same torch threads.
 
 - "package": ``treernn``'s ``RecursiveNet`` with its defaults (character encoder + word + shape embedding
   + dropout, Tree-LSTM hidden 150; ``--char-encoder`` picks another character encoder), batches made by
@@ -26,8 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from corpora.batch import length_batches
-from corpora.trees import batch_trees, load_sst
+from corpora.trees import batch_trees, load_sst, tree_batches
 from corpora.vocab import normalize
 from deeptrees.train import make_optimizer
 from treernn import TreeNet, TreeNetConfig
@@ -125,7 +125,6 @@ def main() -> None:
             config.embedding.char_encoder = args.char_encoder
         net = TreeNet.new(vocab, config)
         indexed = net.index(trees)
-        sizes = [len(t) for t in indexed]
         minimal = MinimalTreeLSTM(vocab, net.config.embedding.word_dim, net.config.hidden_size)
 
         def package(chunk, reference=False):
@@ -134,7 +133,7 @@ def main() -> None:
             return logits, batch.label_ids
 
         for mode, train, size in (("training", True, args.batch_size), ("inference", False, args.infer_batch_size)):
-            chunks = [[indexed[i] for i in idx] for idx in length_batches(sizes, size)]
+            chunks = [[indexed[i] for i in idx] for idx in tree_batches(indexed, size)]
             fast = trees_per_second(net.model, chunks, package, train, args.min_seconds)
             row = f"{cell:<10}{net.config.hidden_size:>7} {mode:<11}{fast:>9,.0f} ({SST_TRAIN_TREES / fast:4.1f})"
             if cell == "treelstm":

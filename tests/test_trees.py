@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 from nltk import Tree
 
-from corpora.trees import (IGNORE, NO_LABEL, batch_trees, binarize, clean_ptb_tree, index_tree, load_ptb_trees,
-                           load_sst, nodes_postorder, parse_tree, phrase_category)
+from corpora.batch import length_batches
+from corpora.trees import (IGNORE, NO_LABEL, batch_trees, binarize, clean_ptb_tree, index_tree, index_trees,
+                           load_ptb_trees, load_sst, nodes_postorder, parse_tree, phrase_category, tree_batches)
 from corpora.vocab import Vocab
 
 
@@ -81,6 +82,21 @@ def test_index_and_batch_levels():
     with pytest.raises(ValueError, match="label '7' at the root"):
         index_tree("(7 (2 a) (2 film))", vocab)
     assert index_tree("(7 (2 a) (2 film))", vocab, check_labels=False).labels[-1] == IGNORE
+
+
+def test_tree_batches_group_by_height_and_hold_every_tree_once():
+    trees = index_trees(load_sst("dev")[:400])
+    heights = [int(t.height[-1]) for t in trees]
+    for shuffle in (False, True):
+        batches = list(tree_batches(trees, 50, shuffle=shuffle))
+        assert sorted(i for b in batches for i in b) == list(range(len(trees)))
+        assert all(len(b) <= 50 for b in batches)
+        # a batch runs one level per unit of its tallest tree: fewer than batches grouped by size
+        levels = sum(max(heights[i] for i in b) for b in batches)
+        by_size = sum(max(heights[i] for i in b) for b in length_batches([len(t) for t in trees], 50, shuffle, None))
+        assert levels < 0.85 * by_size
+        if not shuffle:                                      # in height order: no two batches overlap in height
+            assert all(max(heights[i] for i in a) <= min(heights[i] for i in b) for a, b in zip(batches, batches[1:]))
 
 
 def test_index_binarises_only_trees_that_need_it():

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from nltk import Tree
 
-from corpora.batch import length_batches
-from corpora.trees import IGNORE, SST_CLASSES, IndexedTree, batch_trees, index_trees, is_leaf, nodes_postorder
+from corpora.trees import (IGNORE, SST_CLASSES, IndexedTree, batch_trees, index_trees, is_leaf, nodes_postorder,
+                           tree_batches)
 from deeptrees.device import DEFAULT_DEVICE
 from deeptrees.network import TrainedNetwork
 
@@ -49,7 +49,8 @@ class TreeNet(TrainedNetwork):
     """Classifies every node of binary(ised) constituency trees with a :class:`RecursiveNet`."""
 
     KIND, CONFIG, MODULE = "treenet", TreeNetConfig, RecursiveNet
-    BATCH_SIZE = 256      # trees per inference batch: a level's work grows with the batch, its overhead does not
+    BATCH_SIZE = 512      # trees per inference batch: a level's work grows with the batch, its overhead does not
+                          # (1,000 SST trees, 2 threads: 5,556 / 6,225 / 6,650 / 6,445 trees/s at 128 / 256 / 512 / 1,000)
 
     @property
     def classes(self) -> list[str]:
@@ -62,11 +63,11 @@ class TreeNet(TrainedNetwork):
 
     def probabilities(self, indexed: Sequence[IndexedTree]) -> list[np.ndarray]:
         """Per tree, a (n_nodes, n_classes) array of class probabilities in post-order. Trees are
-        batched with trees of similar size (fewer, fuller levels), results given back in order."""
+        batched with trees of similar height (fewer, fuller levels), results given back in order."""
         self.model.eval()
         out: list[np.ndarray] = [None] * len(indexed)     # type: ignore[list-item]
         with torch.inference_mode():
-            for idx in length_batches([len(t) for t in indexed], self.batch_size):
+            for idx in tree_batches(indexed, self.batch_size):
                 batch = batch_trees(self.vocab, [indexed[i] for i in idx])
                 probs = torch.softmax(self.model(batch.to(self.device)), dim=-1).cpu().numpy()
                 for i, o in zip(idx, batch.offsets):

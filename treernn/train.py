@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 from nltk import Tree
 
-from corpora.batch import length_batches
-from corpora.trees import IGNORE, IndexedTree, as_tree, batch_trees, binarize, index_trees, tree_labels, tree_words
+from corpora.trees import (IGNORE, IndexedTree, as_tree, batch_trees, binarize, index_trees, tree_batches, tree_labels,
+                           tree_words)
 from corpora.vocab import Vocab
 from corpora.wordvectors import DEFAULT_VECTORS, VECTOR_DIM, WordVectors
 from deeptrees.recipe import RunOptions, Task, train_network
@@ -45,8 +45,8 @@ def vocab_for_trees(trees: Sequence[Tree], min_count: int = 1, classes: Sequence
 
 
 class TreeTask(Task):
-    """Labelled trees: batches of trees of similar size, cross-entropy at every labelled node,
-    dev accuracy at the root or at all nodes."""
+    """Labelled trees: batches of trees of similar height (``corpora.trees.tree_batches``), cross-entropy
+    at every labelled node, dev accuracy at the root or at all nodes."""
 
     network = TreeNet
 
@@ -70,7 +70,7 @@ class TreeTask(Task):
     def batches(self, vocab: Vocab, rng: random.Random):
         if self._train is None:   # trees become index arrays once
             self._train = index_trees(self.train, vocab)
-        for idx in length_batches([len(t) for t in self._train], self.batch_size, shuffle=True, rng=rng):
+        for idx in tree_batches(self._train, self.batch_size, shuffle=True, rng=rng):
             yield batch_trees(vocab, [self._train[i] for i in idx])
 
     loss = staticmethod(node_loss)
