@@ -194,6 +194,9 @@ def token_batches(lengths: Sequence[int], max_tokens: int) -> Iterator[list[int]
         yield batch
 
 
+JITTER = 4   # with shuffle, lengths are compared after adding up to this much noise
+
+
 def length_batches(lengths: Sequence[int], batch_size: int, shuffle: bool = False,
                    rng: random.Random | None = None) -> Iterator[list[int]]:
     """Yield lists of indices whose items have similar lengths (little padding).
@@ -207,7 +210,7 @@ def length_batches(lengths: Sequence[int], batch_size: int, shuffle: bool = Fals
     order = list(range(len(lengths)))
     if shuffle:
         rng.shuffle(order)
-        order.sort(key=lambda i: lengths[i] + rng.random() * 4)  # jitter so buckets mix
+        order.sort(key=lambda i: lengths[i] + rng.random() * JITTER)  # so buckets mix
     else:
         order.sort(key=lambda i: lengths[i])
     batches = [order[i: i + batch_size] for i in range(0, len(order), batch_size)]

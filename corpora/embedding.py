@@ -70,18 +70,19 @@ class CharCNN(nn.Module):
     def __init__(self, n_chars: int, cfg: EmbeddingConfig):
         super().__init__()
         self.chars = nn.Embedding(n_chars, cfg.char_dim, padding_idx=0)
+        # holds the filters (the weights' names and shapes saved models have); forward multiplies them itself
         self.conv = nn.Conv1d(cfg.char_dim, cfg.char_out, cfg.char_kernel, padding=cfg.char_kernel // 2)
 
     def forward(self, char_ids: torch.Tensor) -> torch.Tensor:
         """(U, L) character ids, each row a word's characters then 0s -> (U, char_out); no characters: zeros."""
         real = char_ids != 0
-        (out, dim, k), gap = self.conv.weight.shape, self.conv.kernel_size[0] // 2
+        (n_filters, dim, k), gap = self.conv.weight.shape, self.conv.kernel_size[0] // 2
         windows = nn.functional.pad(char_ids, (gap, gap)).unfold(1, k, 1)[real]           # (n_chars, k)
         h = torch.addmm(self.conv.bias, self.chars(windows).view(len(windows), k * dim),
-                        self.conv.weight.permute(2, 1, 0).reshape(k * dim, out))
+                        self.conv.weight.permute(2, 1, 0).reshape(k * dim, n_filters))
         word = torch.repeat_interleave(torch.arange(len(char_ids), device=h.device), real.sum(1))
         # each word's max over its characters, starting from 0: the max of the ReLU, in one call
-        return h.new_zeros(len(char_ids), out).scatter_reduce(0, word.unsqueeze(1).expand_as(h), h, "amax")
+        return h.new_zeros(len(char_ids), n_filters).scatter_reduce(0, word.unsqueeze(1).expand_as(h), h, "amax")
 
 
 class CharLSTM(nn.Module):

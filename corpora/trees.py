@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from nltk import Tree
 
-from .batch import WordBatch, encode_words, length_batches
+from .batch import JITTER, WordBatch, encode_words, length_batches
 from .tagged import treebank_fileids
 from .vocab import Vocab
 
@@ -446,7 +446,7 @@ def tree_batches(trees: Sequence[IndexedTree], batch_size: int, shuffle: bool = 
     :func:`corpora.batch.length_batches` for ``shuffle``). A batch runs one level per unit of its
     tallest tree's height, so grouping by height leaves fewer, fuller levels: an SST epoch in
     batches of 100 runs 870 levels instead of 1,278 when batches are grouped by size."""
-    scale = max((len(t) for t in trees), default=0) + 5    # a size (+ a jitter under 4) never reaches the next height
+    scale = max((len(t) for t in trees), default=0) + JITTER + 1    # a size (+ the jitter) never reaches the next height
     return length_batches([int(t.height[-1]) * scale + len(t) for t in trees], batch_size, shuffle, rng)
 
 

@@ -62,7 +62,7 @@ EMB_HELP = {
     "char_dim": "character embedding size",
     "char_encoder": "character-level word encoder: cnn, lstm or none",
     "char_out": "size of a word's character encoding",
-    "char_kernel": "character CNN window",
+    "char_kernel": "character CNN window, in characters (odd)",
     "shape_dim": "word-shape (capitalisation, digits, punctuation) embedding size",
     "word_dropout": "alpha: a training word seen c times is replaced by <unk> with probability alpha/(alpha+c)",
     "feature_dim": "embedding size of each extra input column (e.g. CoNLL-2000's POS tags), when the data has any",

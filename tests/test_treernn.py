@@ -44,7 +44,7 @@ def test_level_batched_equals_per_node_reference(cell, sst_small):
     assert torch.allclose(batched, ref, atol=1e-5)
     with torch.inference_mode():                        # leaves computed once per distinct word
         assert torch.allclose(net.model(batch), ref, atol=1e-5)
-    one_by_one = [net.probabilities(net.index([t]))[0] for t in trees]   # batches sorted by size, given back in order
+    one_by_one = [net.probabilities(net.index([t]))[0] for t in trees]   # batches grouped by height, given back in order
     assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(net.probabilities(net.index(trees)), one_by_one))
     assert torch.allclose(batched, reference_logits(net.model, batch, per_node_io=False), atol=1e-5)
     # gradients of the same loss agree too
