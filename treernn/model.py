@@ -58,16 +58,16 @@ class RecursiveNet(nn.Module):
         self.dropout = Dropout(cfg.dropout)
         self.classify = nn.Linear(cfg.hidden_size, len(vocab.labels))
 
-    def leaf_inputs(self, batch: TreeBatch) -> torch.Tensor:
-        return self.dropout(self.embedding(batch.words)[0])           # (n_leaves, D)
-
     def leaf_states(self, batch: TreeBatch) -> torch.Tensor:
-        """(n_leaves, cell.width); at inference a leaf's state depends on its word alone, so each
-        distinct word of the batch is computed once."""
+        """(n_leaves, cell.width). A leaf's state depends on its word alone, so each distinct word of the
+        batch is computed once, in training too (an SST batch of 100 trees has 46% as many distinct words as
+        leaves): word dropout and dropout then act per word of the batch, every occurrence of a word in a
+        batch keeping or dropping the same units. Words with extra input columns are computed per leaf."""
         words = batch.words
-        if self.training or torch.is_grad_enabled() or words.features is not None:
-            return self.cell.leaf(self.leaf_inputs(batch))
-        return self.cell.leaf(self.embedding(words.by_type())[0])[words.type_index[0] - 1]
+        if words.features is not None:
+            return self.cell.leaf(self.dropout(self.embedding(words)[0]))
+        per_type = self.cell.leaf(self.dropout(self.embedding(words.by_type())[0]))
+        return per_type.index_select(0, words.type_index[0] - 1)
 
     def node_states(self, batch: TreeBatch) -> torch.Tensor:
         """(n_nodes, hidden): ``h`` of every node, in node-id order, computed one tree level at a time
