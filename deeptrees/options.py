@@ -56,8 +56,6 @@ TRAIN_HELP = {
     "seed": "random seed (initialisation, batch order, dropout)",
     "max_minutes": "stop after the epoch that crosses this wall-clock budget",
     "on_nonfinite": "when the loss becomes inf/NaN: raise an error or stop and keep the best model",
-    "average": "evaluate and save an exponential moving average of the weights, moved towards the trained "
-               "weights by 1 - AVERAGE after every step (e.g. 0.999: about the last 1,000 steps); 0 = off",
 }
 EMB_HELP = {
     "word_dim": "word embedding size",

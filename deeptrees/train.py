@@ -16,7 +16,6 @@ import random
 import sys
 import time
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +25,6 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import distributed
-from .average import WeightAverage
 from .device import to_device
 
 OPTIMIZERS = ("adam", "adagrad", "sgd")
@@ -47,7 +45,6 @@ class TrainConfig:
     seed: int = 1
     max_minutes: float | None = None  # wall-clock budget; training stops after the epoch that crosses it
     on_nonfinite: str = "raise"       # "raise" NonFiniteLoss, or "stop" and keep the best weights
-    average: float = 0.0              # evaluate and keep a moving average of the weights with this decay per step (0: off)
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -62,8 +59,6 @@ class TrainConfig:
             raise ValueError(f"clip_norm must be > 0 or None, got {self.clip_norm}")
         if not 0 < self.anneal <= 1:
             raise ValueError(f"anneal must be in (0, 1] (1 = constant learning rate), got {self.anneal}")
-        if not 0 <= self.average < 1:
-            raise ValueError(f"average must be in [0, 1) (a decay per step, e.g. 0.999; 0 = off), got {self.average}")
         if self.anneal_patience < 1:
             raise ValueError(f"anneal_patience must be >= 1, got {self.anneal_patience}")
 
@@ -129,7 +124,6 @@ class TrainState:
     best: dict[str, torch.Tensor] | None = None   # weights of the best epoch so far
     optimizer: dict | None = None                 # optimizer.state_dict()
     rng: dict | None = None                       # rng_states()
-    average: dict[str, torch.Tensor] | None = None  # the weight average (TrainConfig.average), by parameter name
 
 
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -194,7 +188,6 @@ def fit(model: nn.Module,
         if group.rank:   # rank 0's dropout states were saved; give the others their own stream
             torch.manual_seed(cfg.seed * 1000 + group.rank + state.step)
     order.setstate(state.order)
-    averaged = WeightAverage(model, cfg.average, state.average) if cfg.average else None
     hist = state.history
     start = time.perf_counter() - state.seconds
     show = progress and group.main
@@ -204,7 +197,6 @@ def fit(model: nn.Module,
         if checkpoint is not None and group.main:
             state.seconds = time.perf_counter() - start
             state.optimizer, state.rng = opt.state_dict(), rng_states()
-            state.average = averaged.state_dict() if averaged is not None else None
             checkpoint(state)
 
     for epoch in range(state.epoch + 1, cfg.epochs + 1):
@@ -235,8 +227,6 @@ def fit(model: nn.Module,
                     tqdm.write(f"stopping: {problem[0]} became {problem[1]} at epoch {epoch}, step {state.step}")
                 break
             opt.step()
-            if averaged is not None:
-                averaged.update(state.step)
             hist.step_losses.append(value)
             state.batch, state.loss_sum = i + 1, state.loss_sum + value
             bar.update()
@@ -252,19 +242,18 @@ def fit(model: nn.Module,
                   "seconds": time.perf_counter() - start, "train_seconds": time.perf_counter() - epoch_start}
         state.epoch, state.batch, state.loss_sum = epoch, 0, 0.0
         state.order = order.getstate()     # the batch order of the next epoch starts here
-        with averaged.swapped() if averaged is not None else nullcontext():   # score and keep the average
-            score = evaluate(model) if evaluate is not None and group.main else float(epoch)
-            out_of_time = cfg.max_minutes is not None and time.perf_counter() - start > 60 * cfg.max_minutes
-            score, out_of_time = distributed.broadcast([score, float(out_of_time)], group)   # rank 0 decides
-            if evaluate is not None:
-                record["dev"] = score
-            hist.epochs.append(record)
-            improved = score > hist.best_score
-            if improved:
-                hist.best_epoch, hist.best_score = epoch, score
-                state.best = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                if on_best is not None and group.main:
-                    on_best(epoch, score)
+        score = evaluate(model) if evaluate is not None and group.main else float(epoch)
+        out_of_time = cfg.max_minutes is not None and time.perf_counter() - start > 60 * cfg.max_minutes
+        score, out_of_time = distributed.broadcast([score, float(out_of_time)], group)   # rank 0 decides
+        if evaluate is not None:
+            record["dev"] = score
+        hist.epochs.append(record)
+        improved = score > hist.best_score
+        if improved:
+            hist.best_epoch, hist.best_score = epoch, score
+            state.best = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if on_best is not None and group.main:
+                on_best(epoch, score)
         cut = not improved and anneal(opt, cfg, hist, epoch)
         if show:
             dev = f"  dev {score:.4f}" if evaluate is not None else ""
