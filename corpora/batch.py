@@ -58,9 +58,9 @@ class WordBatch:
 
     def by_type(self) -> "WordBatch":
         """The batch's distinct word forms as one sequence, each once, in ``char_ids`` row order: what
-        a network needs when a token's vector depends on its form alone (no extra input columns, no
-        word dropout), so work per token can be done per type. Token ``(b, t)`` is type
-        ``type_index[b, t] - 1`` of it."""
+        a network needs when a token's vector depends on its form alone (no extra input columns), so work
+        per token can be done per type (in training, word dropout then drops a type, not a token). Token
+        ``(b, t)`` is type ``type_index[b, t] - 1`` of it."""
         if self.features is not None:
             raise ValueError("tokens with extra input columns are not a function of their word form")
         n, index = len(self.char_ids) - 1, self.type_index.flatten()
