@@ -64,10 +64,9 @@ class RecursiveNet(nn.Module):
         leaves): word dropout and dropout then act per word of the batch, every occurrence of a word in a
         batch keeping or dropping the same units. Words with extra input columns are computed per leaf."""
         words = batch.words
-        if words.features is not None:
-            return self.cell.leaf(self.dropout(self.embedding(words)[0]))
-        per_type = self.cell.leaf(self.dropout(self.embedding(words.by_type())[0]))
-        return per_type.index_select(0, words.type_index[0] - 1)
+        per_type = words.features is None
+        states = self.cell.leaf(self.dropout(self.embedding(words.by_type() if per_type else words)[0]))
+        return states.index_select(0, words.type_index[0] - 1) if per_type else states
 
     def node_states(self, batch: TreeBatch) -> torch.Tensor:
         """(n_nodes, hidden): ``h`` of every node, in node-id order, computed one tree level at a time
