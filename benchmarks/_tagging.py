@@ -34,6 +34,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--only", nargs="*", choices=list(SYSTEMS), help="run only these systems")
     p.add_argument("--threads", type=int, help="torch threads for our tagger (default: torch's choice)")
     p.add_argument("--device", default=DEFAULT_DEVICE, help="our tagger's device: auto, cpu, cuda or cuda:N (default: %(default)s)")
+    p.add_argument("--hidden", type=int, help="our tagger's hidden units per direction (default: the tagger's default)")
 
 
 LIMITS = {"epochs": (int, "maximum epochs"), "patience": (int, "early-stopping patience (epochs)"),
@@ -112,7 +113,8 @@ def run_system(name: str, corpus: str, args: argparse.Namespace) -> dict:
         from tagger.train import TRAINING
 
         train_config = replace(TRAINING, seed=args.seed, **({"epochs": 2} if args.quick else {k: getattr(args, k) for k in args.limits}))
-        config = TaggerConfig(output="crf" if name == SYSTEMS["ours-crf"] else "softmax")
+        config = TaggerConfig(output="crf" if name == SYSTEMS["ours-crf"] else "softmax",
+                              **({"hidden_size": args.hidden} if args.hidden else {}))
         save = f"{args.save}-{config.output}" if args.save else None
         tagger, hist = train_tagger(train, dev, config, train_config, out=save, overwrite=True,
                                     progress=not args.no_progress, word_vectors=args.word_vectors,
