@@ -19,10 +19,13 @@ from dataclasses import replace
 
 from _tagging import _speed
 
+from deeptrees.device import DEFAULT_DEVICE
+
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--device", default="cuda", help="cpu, cuda or cuda:N (default: %(default)s)")
+    p.add_argument("--device", default=DEFAULT_DEVICE,
+                   help="auto (a CUDA GPU when there is one), cpu, cuda or cuda:N (default: %(default)s)")
     p.add_argument("--epochs", type=int, default=2, help="training epochs timed, Brown and SST each (default: %(default)s)")
     p.add_argument("--max-tokens", type=int, nargs="+", default=[4096, 65536],
                    help="tagging token budgets per batch to time (default: %(default)s)")
