@@ -75,7 +75,7 @@ def test_level_table_gradients_pass_gradcheck(cell, sst_small):
     batch = batch_trees(vocab, index_trees(trees, vocab))
     torch.manual_seed(0)
     model = CELL_TYPES[cell](5, 3).double()
-    leaves = model.leaf(torch.randn(len(batch.leaves), 5, dtype=torch.double)).detach().requires_grad_()
+    leaves = model.leaf(torch.randn(len(batch.words.char_ids) - 1, 5, dtype=torch.double)).detach().requires_grad_()
     assert torch.autograd.gradcheck(lambda x, *w: node_table(model, x, batch), (leaves, *model.level_parameters()))
     only_leaves = batch_trees(vocab, index_trees(["(2 good)", "(3 film)"], vocab))
     x = leaves[:2].detach().requires_grad_()

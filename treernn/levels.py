@@ -1,7 +1,7 @@
 """A batch of trees evaluated one height level at a time, as ONE autograd operation.
 
-The states of all nodes live in one (n_nodes, width) table ordered by height (leaves first, see
-:class:`corpora.trees.TreeBatch`): level ``k`` gathers its children's rows and writes its own
+The states of all nodes live in one (n_rows, width) table ordered by height (first one row per word
+form of the batch, which its leaves share; see :class:`corpora.trees.TreeBatch`): level ``k`` gathers its children's rows and writes its own
 contiguous block ``bounds[k]``. Left to autograd, every level's gather and write would each cost a
 table-sized gradient in the backward pass (a zero-filled copy per level, so a batch's backward
 grows with levels x nodes). Here the backward pass walks the levels top-down, accumulating every
@@ -24,8 +24,8 @@ from .cells import Cell
 
 
 def node_table(cell: Cell, leaves: torch.Tensor, batch: TreeBatch) -> torch.Tensor:
-    """(n_nodes, cell.width) states of every node of ``batch`` in height order (position ``batch.rank_ids[node]``),
-    from the (n_leaves, width) states of its leaves in word order."""
+    """(batch.n_rows, cell.width) states of every node of ``batch`` in height order (node ``i`` is row
+    ``batch.rank_ids[i]``), from the (n_word_forms, width) states of its leaves' word forms (``words.by_type()``)."""
     weights = cell.level_parameters()
     if torch.is_grad_enabled() and (leaves.requires_grad or any(w.requires_grad for w in weights)):
         return _Levels.apply(leaves, cell, batch, *weights)
@@ -34,7 +34,7 @@ def node_table(cell: Cell, leaves: torch.Tensor, batch: TreeBatch) -> torch.Tens
 
 def _run(cell: Cell, leaves: torch.Tensor, batch: TreeBatch, keep: bool) -> tuple[torch.Tensor, list]:
     """The table, and per level (if ``keep``) its gathered children and what the cell kept for its backward."""
-    table = leaves.new_empty(batch.n_nodes, leaves.shape[1])
+    table = leaves.new_empty(batch.n_rows, leaves.shape[1])
     table[: len(leaves)] = leaves
     saved = []
     for (start, end), children in zip(batch.bounds, batch.children_ids):

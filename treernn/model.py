@@ -59,14 +59,12 @@ class RecursiveNet(nn.Module):
         self.classify = nn.Linear(cfg.hidden_size, len(vocab.labels))
 
     def leaf_states(self, batch: TreeBatch) -> torch.Tensor:
-        """(n_leaves, cell.width). A leaf's state depends on its word alone, so each distinct word of the
-        batch is computed once, in training too (an SST batch of 100 trees has 46% as many distinct words as
-        leaves): word dropout and dropout then act per word of the batch, every occurrence of a word in a
-        batch keeping or dropping the same units. Words with extra input columns are computed per leaf."""
-        words = batch.words
-        per_type = words.features is None
-        states = self.cell.leaf(self.dropout(self.embedding(words.by_type() if per_type else words)[0]))
-        return states.index_select(0, words.type_index[0] - 1) if per_type else states
+        """(n_word_forms, cell.width): the leaf state of each distinct word form of the batch
+        (``batch.words.by_type()``), which all its leaves share. A leaf's state depends on its word alone, so
+        this is done in training too (an SST batch of 100 trees has 46% as many word forms as leaves): word
+        dropout and dropout then act per word of the batch, every occurrence of a word in a batch keeping or
+        dropping the same units."""
+        return self.cell.leaf(self.dropout(self.embedding(batch.words.by_type())[0]))
 
     def node_states(self, batch: TreeBatch) -> torch.Tensor:
         """(n_nodes, hidden): ``h`` of every node, in node-id order, computed one tree level at a time
@@ -74,10 +72,11 @@ class RecursiveNet(nn.Module):
         return self._h(batch)[batch.rank_ids]
 
     def _h(self, batch: TreeBatch) -> torch.Tensor:
-        """``h`` of every node in the table's height order (``batch.rank_ids[node]`` is a node's row)."""
+        """``h`` of every row of the table, in height order (``batch.rank_ids[node]`` is a node's row; the
+        leaves of one word share a row)."""
         return node_table(self.cell, self.leaf_states(batch), batch)[:, : self.cell.hidden]
 
     def forward(self, batch: TreeBatch) -> torch.Tensor:
-        # classify in the table's order, then put the (n_nodes, n_classes) logits in node-id order:
-        # a gather of n_classes columns instead of hidden
+        # classify the table's rows (a word form once), then put the (n_nodes, n_classes) logits in node-id
+        # order: a gather of n_classes columns instead of hidden
         return self.classify(self.dropout(self._h(batch)))[batch.rank_ids]
