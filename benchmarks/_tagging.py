@@ -21,6 +21,7 @@ SYSTEMS = {"ours": "BiLSTM (ours)", "ours-crf": "BiLSTM-CRF (ours)", "shipped": 
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
+    from corpora.charlm import MAX_MINUTES as CHAR_LM_MINUTES
     from corpora.wordvectors import DEFAULT_VECTORS
     from deeptrees.device import DEFAULT_DEVICE
 
@@ -35,6 +36,12 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, help="torch threads for our tagger (default: torch's choice)")
     p.add_argument("--device", default=DEFAULT_DEVICE, help="our tagger's device: auto, cpu, cuda or cuda:N (default: %(default)s)")
     p.add_argument("--hidden", type=int, help="our tagger's hidden units per direction (default: the tagger's default)")
+    p.add_argument("--char-lm", default="none", metavar="SPEC",
+                   help="our tagger's contextual vectors: NLTK corpora to learn character language models from, "
+                        "without this run's dev and test sentences (as tagger train --char-lm), or none "
+                        "(default: %(default)s)")
+    p.add_argument("--char-lm-minutes", type=float, default=CHAR_LM_MINUTES,
+                   help="time budget for learning them (default: %(default)s)")
 
 
 LIMITS = {"epochs": (int, "maximum epochs"), "patience": (int, "early-stopping patience (epochs)"),
@@ -119,6 +126,7 @@ def run_system(name: str, corpus: str, args: argparse.Namespace) -> dict:
         tagger, hist = train_tagger(train, dev, config, train_config, out=save, overwrite=True,
                                     progress=not args.no_progress, word_vectors=args.word_vectors,
                                     language=getattr(args, "language", "en"), device=args.device,
+                                    char_lm=args.char_lm, char_lm_minutes=args.char_lm_minutes,
                                     held_out=[[t[0] for t in s] for s in test])
         tag_sents = tagger.tag_sents
         extra = {"epochs": len(hist.epochs), "best_epoch": hist.best_epoch, "dev": hist.best_score}

@@ -10,7 +10,9 @@ A token's vector is the concatenation of
 - an embedding of each extra input column, when the data has any (a POS tag beside each word),
 - optionally a *frozen* pretrained word vector (:mod:`corpora.wordvectors`) for every word the
   vector table knows, far beyond the training words. Frozen, so an unseen word's vector stays in
-  the same space as the vectors the network was trained with.
+  the same space as the vectors the network was trained with,
+- optionally a *frozen* contextual vector from character language models (:mod:`corpora.charlm`):
+  the same word gets another vector in another sentence (sentence-level networks only: taggers).
 
 Characters are encoded once per distinct word in the batch (:class:`corpora.batch.WordBatch`), and at
 inference once per word form for as long as the weights stay the same (:class:`TypeCache`): the
@@ -26,6 +28,7 @@ import torch
 from torch import nn
 
 from .batch import SHAPES, WordBatch
+from .charlm import CharLM
 from .vocab import Vocab
 
 if TYPE_CHECKING:
@@ -43,6 +46,8 @@ class EmbeddingConfig:
     word_dropout: float = 0.5      # alpha: a word seen c times becomes <unk> with prob alpha/(alpha+c)
     vector_dim: int = 0            # size of the frozen pretrained word vectors; 0 = none (set by training)
     feature_dim: int = 16          # size of each extra input column's embedding (when the vocabulary has any)
+    context_hidden: int = 0        # units a direction of the frozen character LMs; 0 = none (set by training)
+    context_chars: str = ""        # the characters those LMs know (set by training)
 
     def __post_init__(self) -> None:
         if self.char_encoder not in ("cnn", "lstm", "none"):
@@ -54,6 +59,8 @@ class EmbeddingConfig:
             raise ValueError(f"char_kernel must be odd (a window centred on each character), got {self.char_kernel}")
         if self.vector_dim < 0:
             raise ValueError(f"vector_dim must be >= 0, got {self.vector_dim}")
+        if self.context_hidden < 0 or bool(self.context_hidden) != bool(self.context_chars):
+            raise ValueError("context_hidden must be >= 0, and > 0 exactly when context_chars is given")
         if self.word_dropout < 0:
             raise ValueError(f"word_dropout must be >= 0, got {self.word_dropout}")
 
@@ -168,6 +175,9 @@ class TokenEmbedding(nn.Module):
             self.register_buffer("vectors", torch.zeros(len(vocab.vector_words), cfg.vector_dim,
                                                         dtype=torch.float16))
         self.vector_words = vocab.vector_words
+        # frozen: learned before the network (corpora.charlm), saved with it, never trained with it
+        self.context = CharLM(cfg.context_chars, cfg.context_hidden).requires_grad_(False) \
+            if cfg.context_hidden else None
         self.features = nn.ModuleList(nn.Embedding(len(index), cfg.feature_dim, padding_idx=0)
                                       for index in vocab.features or ())
         # counts decide word dropout; a buffer so it travels with the weights
@@ -178,7 +188,8 @@ class TokenEmbedding(nn.Module):
     @property
     def output_dim(self) -> int:
         char = self.cfg.char_out if self.char_encoder is not None else 0
-        return self.cfg.word_dim + char + self.cfg.shape_dim + self.cfg.vector_dim + self.cfg.feature_dim * len(self.features)
+        return (self.cfg.word_dim + char + self.cfg.shape_dim + self.cfg.vector_dim + 2 * self.cfg.context_hidden
+                + self.cfg.feature_dim * len(self.features))
 
     def load_vectors(self, vectors: "WordVectors") -> int:
         """Fill the frozen table from ``vectors`` (row order of ``vocab.vector_words``); returns rows filled."""
@@ -219,6 +230,15 @@ class TokenEmbedding(nn.Module):
             batch.char_ids[[k + 1 for k in new]], batch.shapes[[k + 1 for k in new]]))
         return torch.cat([rows.new_zeros(1, rows.shape[1]), rows])
 
+    def _context(self, batch: WordBatch) -> torch.Tensor:
+        """(B, T, 2 * context_hidden): the frozen character LMs' vector of each token in its sentence."""
+        if batch.types is None or batch.type_index.shape[0] != len(batch.lengths):
+            raise ValueError("contextual vectors need whole sentences with their word forms (encode_words)")
+        index = batch.type_index.cpu().tolist()
+        sentences = [[batch.types[i - 1] for i in row[:n]] for row, n in zip(index, batch.lengths.tolist())]
+        with torch.no_grad():
+            return self.context.embed(sentences)
+
     def forward(self, batch: WordBatch) -> torch.Tensor:
         ids = batch.word_ids
         if self.training and self.cfg.word_dropout > 0:
@@ -229,5 +249,7 @@ class TokenEmbedding(nn.Module):
         parts = [self.words(ids), self._types(batch)[batch.type_index]]
         if self.cfg.vector_dim:
             parts.append(self.vectors[batch.vector_ids].float())
+        if self.context is not None:
+            parts.append(self._context(batch))
         parts += [emb(batch.features[..., i]) for i, emb in enumerate(self.features)]
         return torch.cat(parts, dim=-1)

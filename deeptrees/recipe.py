@@ -3,7 +3,7 @@ and resumed the same way:
 
 1. check the output folder (refuse to replace a model unless asked; resume needs a checkpoint);
 2. join the ``torchrun`` process group, if any, and pick the device;
-3. seed once; get word vectors (learned with the run's held-out text removed), or another saved
+3. seed once; get word vectors and character LMs (learned with the run's held-out text removed), or another saved
    model's embedding (``init_embeddings_from``), or the checkpoint's vocabulary and weights;
 4. build the vocabulary and network (the config sized for the vectors);
 5. train with :func:`deeptrees.train.fit`: save the model on each new best, checkpoint every epoch
@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 import torch
 from tqdm.auto import tqdm
 
+from corpora.charlm import MAX_MINUTES, CharLM, char_lm_from, sized_for_context
 from corpora.vocab import Vocab
 from corpora.wordvectors import NO_VECTORS, VECTOR_DIM, WordVectors, sized_for, word_vectors_from
 
@@ -129,24 +130,26 @@ def check_same_run(saved: dict, now: dict, out: Path) -> None:
                          f"resume with the same settings (only {', '.join(RESUMABLE)} may change)")
 
 
-def learn_vectors(spec: str | WordVectors | None, words: Sequence[Sequence[str]], held_out: Iterable[Sequence[str]],
-                  dim: int, show: bool) -> WordVectors | None:
-    """``spec`` as :func:`corpora.wordvectors.word_vectors_from` reads it, with a line of progress."""
-    if spec is None or isinstance(spec, WordVectors):
+def learn_from_text(what: str, spec, kind: type, learn: Callable[[str], Any], describe: Callable[[Any], str],
+                    show: bool):
+    """``spec`` (a spec string, a ready ``kind``, or None) made into a ``kind`` by ``learn`` (word vectors,
+    character LMs), with lines of progress; ``what`` names the argument in messages."""
+    if spec is None or isinstance(spec, kind):
         return spec
     if not isinstance(spec, str):
-        raise TypeError(f"word_vectors must be a spec string, WordVectors or None, got {type(spec).__name__}")
+        raise TypeError(f"{what} must be a spec string, {kind.__name__} or None, got {type(spec).__name__}")
     start = time.perf_counter()
     if show and spec.strip().lower() not in NO_VECTORS:
-        tqdm.write(f"word vectors from {spec} ...")
-    vectors = word_vectors_from(spec, words, dim, held_out=held_out)
-    if show and vectors is not None:
-        tqdm.write(f"word vectors: {len(vectors):,} words x {vectors.dim} ({time.perf_counter() - start:.1f}s)")
-    return vectors
+        tqdm.write(f"{what} from {spec} ...")
+    made = learn(spec)
+    if show and made is not None:
+        tqdm.write(f"{what}: {describe(made)} ({time.perf_counter() - start:.1f}s)")
+    return made
 
 
 def train_network(task: Task, config, train_config: TrainConfig, *, min_count: int = 1,
                   word_vectors: str | WordVectors | None = None, vector_dim: int = VECTOR_DIM,
+                  char_lm: str | CharLM | None = None, char_lm_minutes: float = MAX_MINUTES,
                   held_out: Iterable[Sequence[str]] = (), init_embeddings_from: str | Path | None = None,
                   meta: dict | None = None, run: RunOptions | None = None) -> tuple[TrainedNetwork, History]:
     """Train ``task.network`` on ``task`` following the recipe above; returns the best network and history."""
@@ -154,10 +157,15 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
     kind = task.network.KIND
     if isinstance(word_vectors, WordVectors) and init_embeddings_from is not None:
         raise ValueError("give word_vectors or init_embeddings_from, not both: a saved model brings its own vectors")
+    if isinstance(char_lm, str) and char_lm.strip().lower() in NO_VECTORS:
+        char_lm = None
+    if char_lm is not None and init_embeddings_from is not None:
+        raise ValueError("give char_lm or init_embeddings_from, not both: a saved model brings its own embedding")
     if init_embeddings_from is not None:
         word_vectors = None   # the saved model's vectors come with its embedding
     if type(min_count) is not int or min_count < 1:
         raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
+    held_out = list(held_out)      # read twice: by the word vectors and the character LMs
     out = check_out(run)
     device = resolve_device(run.device)
     owned = distributed.setup(device)
@@ -168,6 +176,8 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
                   "training": {k: v for k, v in asdict(train_config).items() if k not in RESUMABLE},
                   "word_vectors": word_vectors if not isinstance(word_vectors, WordVectors) else
                   f"WordVectors({len(word_vectors)} words x {word_vectors.dim})",
+                  "char_lm": char_lm if not isinstance(char_lm, CharLM) else
+                  f"CharLM({len(char_lm.chars)} characters x {char_lm.hidden})",
                   "init_embeddings_from": str(init_embeddings_from) if init_embeddings_from else None,
                   "data": fingerprint(task.data()), "meta": meta or {}}
         ckpt = load_checkpoint(out, kind) if run.resume else None
@@ -178,21 +188,28 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
             if run.overwrite:   # the old run's checkpoint must not be resumed into the new run
                 shutil.rmtree(checkpoint_folder(out), ignore_errors=True)
         set_seed(train_config.seed)   # model initialisation is part of what the seed reproduces
-        vectors, embedding = None, None
+        vectors, embedding, lm = None, None, None
         if ckpt is not None:
             vocab, config = ckpt.vocab, type(config).from_dict(ckpt.recipe["model_config"])
         elif init_embeddings_from is not None:
             source_vocab, emb_config, embedding = load_embedding(init_embeddings_from)
             vocab, config = source_vocab.with_labels(task.labels), replace(config, embedding=emb_config)
         else:
-            vectors = learn_vectors(word_vectors, task.words, held_out, vector_dim, show)
+            vectors = learn_from_text("word_vectors", word_vectors, WordVectors,
+                                      lambda spec: word_vectors_from(spec, task.words, vector_dim, held_out=held_out),
+                                      lambda v: f"{len(v):,} words x {v.dim}", show)
             vocab = Vocab.build(task.words, [task.labels], min_count=min_count,
                                 vector_words=vectors.words if vectors else None, feature_seqs=task.features)
-            config = sized_for(config, vectors)
+            lm = learn_from_text("char_lm", char_lm, CharLM, lambda spec: char_lm_from(
+                spec, task.words, held_out, max_minutes=char_lm_minutes, progress=show),
+                lambda m: f"{len(m.chars)} characters, {m.hidden} units a direction", show)
+            config = sized_for_context(sized_for(config, vectors), lm)
         distributed.check_same(vocab_to_bytes(vocab), "vocabulary", group)
         net = task.network.new(vocab, config, vectors)
         if embedding is not None:
             net.model.embedding.load_state_dict(embedding)
+        if lm is not None:
+            net.model.embedding.context.load_state_dict(lm.state_dict())
         if ckpt is not None:
             check_state(net.model.state_dict(), ckpt.model, checkpoint_folder(out))
             net.model.load_state_dict(ckpt.model)

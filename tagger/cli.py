@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import asdict
 
+from corpora.charlm import MAX_MINUTES as CHAR_LM_MINUTES
 from corpora.embedding import EmbeddingConfig
 from deeptrees.device import DEFAULT_DEVICE
 from deeptrees.distributed import is_main_process
@@ -140,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "an invalid sequence) (default: %(default)s)")
     emb = add_dataclass_options(p, EmbeddingConfig, "embedding layer", helps=EMB_HELP)
     add_word_vector_options(emb)
+    emb.add_argument("--char-lm", metavar="SPEC", default="none",
+                     help="contextual word vectors from a forward and a backward character language model, "
+                          "learned first from these comma-separated NLTK corpora (their raw text without the run's "
+                          "dev and test sentences, plus the training text), then frozen and saved with the tagger; "
+                          "tagging is several times slower (default: %(default)s)")
+    emb.add_argument("--char-lm-minutes", type=float, default=CHAR_LM_MINUTES, metavar="MIN",
+                     help="time budget for learning the character language models (default: %(default)s)")
     add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP, defaults=asdict(TRAINING))
 
     from .distill import DISTILL_TRAINING, STUDENT, UNLABELLED
@@ -243,7 +251,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     tagger, history = train_tagger(train, dev, config, train_config, min_count=args.min_count, progress=not args.quiet,
                                    meta=meta, word_vectors=vectors, language=language, vector_dim=args.learned_vector_dim,
                                    held_out=_held_out(args), init_embeddings_from=args.init_embeddings_from,
-                                   **run_options(args))
+                                   char_lm=args.char_lm, char_lm_minutes=args.char_lm_minutes, **run_options(args))
     score = "span F1" if "dev_f1" in tagger.meta else "accuracy"
     best = f", best dev {score} {100 * history.best_score:.2f}% at epoch {history.best_epoch}" if dev else ""
     if is_main_process():

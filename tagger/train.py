@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 from corpora.batch import encode_words, length_batches, split_tokens
+from corpora.charlm import MAX_MINUTES, CharLM
 from corpora.tagged import Sentence, split_tagged
 from corpora.vocab import Vocab
 from corpora.text import check_language
@@ -115,14 +116,18 @@ def train_tagger(train: Sequence[Sentence], dev: Sequence[Sentence] | None = Non
                  out: str | Path | None = None, min_count: int = 1, progress: bool = True,
                  meta: dict | None = None, word_vectors: str | WordVectors | None = DEFAULT_VECTORS,
                  *, language: str = "en", vector_dim: int = VECTOR_DIM, held_out: Iterable[Sequence[str]] = (),
-                 init_embeddings_from: str | Path | None = None, **run) -> tuple[Tagger, History]:
+                 init_embeddings_from: str | Path | None = None, char_lm: str | CharLM | None = None,
+                 char_lm_minutes: float = MAX_MINUTES, **run) -> tuple[Tagger, History]:
     """Build a vocabulary from ``train``, train with early stopping on ``dev`` accuracy (span F1 for chunk
     and entity tags).
 
     ``word_vectors`` become a frozen part of the embedding (saved with the model), so words never
     seen in ``train`` have a vector too: by default they are learned from unlabelled NLTK text
     (a spec as ``--word-vectors`` takes, a :class:`WordVectors`, or None), with the ``dev``
-    sentences and ``held_out`` (give your test sentences) removed from that text first. ``language``
+    sentences and ``held_out`` (give your test sentences) removed from that text first.
+    ``char_lm`` (comma-separated NLTK corpora, or a :class:`corpora.charlm.CharLM`) adds contextual vectors
+    from character language models learned from that text (held-out sentences removed the same way) in
+    at most ``char_lm_minutes``, frozen and saved with the model. ``language``
     ("en", "es", "nl") is saved with the model: ``tag_text`` tokenizes by its rules, and the default
     vectors are learned from text in it (:func:`corpora.wordvectors.default_vectors`).
     ``init_embeddings_from`` starts from any saved model's embedding and vocabulary instead.
@@ -138,5 +143,6 @@ def train_tagger(train: Sequence[Sentence], dev: Sequence[Sentence] | None = Non
     dev_words = [[t[0] for t in s] for s in task.dev or ()]
     return train_network(task, config or TaggerConfig(), train_config, min_count=min_count,
                          word_vectors=word_vectors, vector_dim=vector_dim, held_out=[*dev_words, *held_out],
-                         init_embeddings_from=init_embeddings_from, meta=meta,
+                         init_embeddings_from=init_embeddings_from, char_lm=char_lm,
+                         char_lm_minutes=char_lm_minutes, meta=meta,
                          run=RunOptions(out=out, progress=progress, **run))

@@ -52,6 +52,9 @@ class RecursiveNet(nn.Module):
 
     def __init__(self, vocab: Vocab, cfg: TreeNetConfig):
         super().__init__()
+        if cfg.embedding.context_hidden:
+            raise ValueError("a tree network computes each word form's leaf once, so it cannot read contextual "
+                             "(character LM) vectors; train it without them")
         self.cfg = cfg
         self.embedding = TokenEmbedding(vocab, cfg.embedding)
         self.cell = CELLS[cfg.cell](self.embedding.output_dim, cfg.hidden_size)
