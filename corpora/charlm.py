@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .wordvectors import NO_VECTORS, corpus_names, corpus_sentences, drop_held_out
+from .wordvectors import corpus_names, corpus_sentences, drop_held_out, names_nothing
 
 HIDDEN = 256          # units of each direction's LSTM: a token's contextual vector has 2 x HIDDEN numbers
 CHAR_DIM = 32         # character embedding size of the language models
@@ -59,22 +59,19 @@ class CharLM(nn.Module):
         if hidden < 1 or char_dim < 1:
             raise ValueError(f"hidden and char_dim must be >= 1, got {hidden} and {char_dim}")
         self.chars, self.hidden = chars, hidden
-        self.index = {c: i + 2 for i, c in enumerate(chars)}
+        # code points in sorted order beside their ids, for char_ids' vectorised lookup
+        order = sorted(range(len(chars)), key=lambda i: chars[i])
+        self._codes = np.array([ord(chars[i]) for i in order], dtype=np.uint32)
+        self._ids = np.array(order, dtype=np.int64) + 2
         self.embedding = nn.Embedding(len(chars) + 2, char_dim, padding_idx=0)
         self.forward_lm = nn.LSTM(char_dim, hidden, batch_first=True)
         self.backward_lm = nn.LSTM(char_dim, hidden, batch_first=True)
 
-    @property
-    def output_dim(self) -> int:
-        return 2 * self.hidden
-
     def char_ids(self, text: str) -> np.ndarray:
         """Ids of ``text``'s characters (1 for a character the models do not know)."""
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-        known = np.frombuffer("".join(sorted(self.chars)).encode("utf-32-le"), dtype=np.uint32)
-        ids = np.array([self.index[c] for c in sorted(self.chars)], dtype=np.int64)
-        at = np.minimum(np.searchsorted(known, codes), len(known) - 1)
-        return np.where(known[at] == codes, ids[at], 1)
+        at = np.minimum(np.searchsorted(self._codes, codes), len(self._codes) - 1)
+        return np.where(self._codes[at] == codes, self._ids[at], 1)
 
     def embed(self, sentences: Sequence[Sequence[str]]) -> torch.Tensor:
         """(B, T, 2 * hidden) contextual vectors of the tokens of ``sentences`` (zeros past a sentence's end)."""
@@ -108,9 +105,10 @@ class CharLM(nn.Module):
               progress: bool = True) -> "CharLM":
         """Both directions trained on ``sentences`` (next-character cross-entropy, Adam, windows of
         ``seq_len`` characters) for ``epochs`` passes or until ``max_minutes``, whichever ends first.
-        Small batches and a high rate learn most per minute on a CPU (90 s on CoNLL-2000's text: 2.09 bits per
-        character with 32 windows of 100 at 0.01, 3.52 with 64 of 250 at 0.002). The returned model is frozen, in eval mode; its ``losses`` attribute holds each step's bits per
-        character (the mean of both directions), not saved with it."""
+        Small batches and a high rate learn most per minute on a CPU (90 s on CoNLL-2000's text: 2.09
+        bits per character with 32 windows of 100 at 0.01, 3.52 with 64 of 250 at 0.002). The returned
+        model is frozen, in eval mode; its ``losses`` attribute holds each step's bits per character
+        (the mean of both directions), not saved with it."""
         if max_minutes <= 0 or epochs < 1 or seq_len < 2 or batch_size < 1:
             raise ValueError("max_minutes must be > 0, epochs, batch_size >= 1 and seq_len >= 2")
         parts = []
@@ -169,7 +167,7 @@ class CharLM(nn.Module):
 def char_lm_from(spec: str | None, extra: Iterable[Sequence[str]] = (), held_out: Iterable[Sequence[str]] = (),
                  **options) -> CharLM | None:
     """What a ``--char-lm`` option names: comma-separated NLTK corpora, or none."""
-    if spec is None or spec.strip().lower() in NO_VECTORS:
+    if names_nothing(spec):
         return None
     shuffled = list(extra)
     random.Random(0).shuffle(shuffled)   # the training sentences spread over the text, not in one block

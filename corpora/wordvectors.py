@@ -273,6 +273,11 @@ def corpus_names(spec: str) -> list[str]:
     return [n.strip() for n in spec.split(",") if n.strip()]
 
 
+def names_nothing(spec: str | None) -> bool:
+    """Whether a ``--word-vectors`` / ``--char-lm`` spec means none (None, "", "none", "no", "off")."""
+    return spec is None or spec.strip().lower() in NO_VECTORS
+
+
 def word_vectors_from(spec: str, extra: Iterable[Sequence[str]] = (), dim: int = VECTOR_DIM,
                       held_out: Iterable[Sequence[str]] = ()) -> WordVectors | None:
     """What a ``--word-vectors`` option names: ``"none"``; a GloVe/word2vec text file (its first
@@ -280,7 +285,7 @@ def word_vectors_from(spec: str, extra: Iterable[Sequence[str]] = (), dim: int =
     comma-separated NLTK corpus names whose text (plus ``extra``, e.g. the training sentences)
     :meth:`WordVectors.learn` turns into ``dim``-dimensional vectors, the ``held_out`` sentences
     (the run's dev and test text) removed from the corpora first."""
-    if spec.strip().lower() in NO_VECTORS:
+    if names_nothing(spec):
         return None
     if Path(spec).is_file():
         return WordVectors.load_text(spec, max_words=MAX_FILE_WORDS)

@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from corpora.charlm import MAX_MINUTES, CharLM, char_lm_from, sized_for_context
 from corpora.vocab import Vocab
-from corpora.wordvectors import NO_VECTORS, VECTOR_DIM, WordVectors, sized_for, word_vectors_from
+from corpora.wordvectors import VECTOR_DIM, WordVectors, names_nothing, sized_for, word_vectors_from
 
 from . import distributed
 from .checkpoint import checkpoint_folder, has_checkpoint, load_checkpoint, save_checkpoint
@@ -139,7 +139,7 @@ def learn_from_text(what: str, spec, kind: type, learn: Callable[[str], Any], de
     if not isinstance(spec, str):
         raise TypeError(f"{what} must be a spec string, {kind.__name__} or None, got {type(spec).__name__}")
     start = time.perf_counter()
-    if show and spec.strip().lower() not in NO_VECTORS:
+    if show and not names_nothing(spec):
         tqdm.write(f"{what} from {spec} ...")
     made = learn(spec)
     if show and made is not None:
@@ -157,7 +157,7 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
     kind = task.network.KIND
     if isinstance(word_vectors, WordVectors) and init_embeddings_from is not None:
         raise ValueError("give word_vectors or init_embeddings_from, not both: a saved model brings its own vectors")
-    if isinstance(char_lm, str) and char_lm.strip().lower() in NO_VECTORS:
+    if isinstance(char_lm, str) and names_nothing(char_lm):
         char_lm = None
     if char_lm is not None and init_embeddings_from is not None:
         raise ValueError("give char_lm or init_embeddings_from, not both: a saved model brings its own embedding")
