@@ -15,6 +15,7 @@ from corpora.vocab import Vocab
 from deeptrees.dropout import Dropout
 from deeptrees.network import NetworkConfig
 
+from .chunks import chunk_scheme
 from .crf import CRF, PENALTY
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
@@ -61,6 +62,10 @@ class SequenceTagger(nn.Module):
         self.dropout = Dropout(cfg.dropout)
         self.out = nn.Linear(cfg.hidden_size * (2 if cfg.bidirectional else 1), len(vocab.labels))
         self.crf = CRF(vocab.labels.strings) if cfg.output == "crf" else None
+        # a softmax's paths: the same rules (no invalid chunk sequence) with no transition scores; a
+        # plain attribute, so it is neither trained nor saved
+        self.__dict__["free_paths"] = CRF(vocab.labels.strings).requires_grad_(False) if self.crf is None else None
+        self.chunks = chunk_scheme(vocab.labels.strings) is not None
 
     def forward(self, batch: WordBatch, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Tag scores; or, given ``labels`` (B, T) with IGNORE on padding, the mean loss."""
@@ -78,10 +83,11 @@ class SequenceTagger(nn.Module):
         return self.crf.nll(scores, labels.clamp(min=0), batch.mask)
 
     def decode(self, scores: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
-        """The predicted tag ids of every sequence (argmax at each token, or Viterbi)."""
-        if self.crf is None:
+        """The predicted tag ids of every sequence: Viterbi through the CRF; for a softmax, the argmax at each
+        token, or for chunk tags the likeliest valid sequence (an ``I-NP`` never follows ``O``)."""
+        if self.crf is None and not self.chunks:
             return [row[:n] for row, n in zip(scores.argmax(-1).tolist(), mask.sum(1).tolist())]
-        return self.crf.viterbi(scores, mask)
+        return self._paths(scores).viterbi(self._emissions(scores), mask)
 
     def tag_probs(self, scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """P(tag at t): softmax probabilities, or the CRF's marginals (B, T, n_tags)."""
@@ -89,11 +95,17 @@ class SequenceTagger(nn.Module):
 
     def nbest(self, scores: torch.Tensor, mask: torch.Tensor, k: int) -> list[list[tuple[list[int], float]]]:
         """Up to ``k`` best sequences per item with their log-probabilities, best first."""
-        if self.crf is None:   # independent tokens: k-best paths of log-probabilities, no transitions
-            return CRF([str(i) for i in range(scores.shape[-1])]).to(scores.device).topk(
-                scores.log_softmax(-1), mask, k)
+        if self.crf is None:   # independent tokens: k-best valid paths of log-probabilities
+            return self._paths(scores).topk(self._emissions(scores), mask, k)
         log_z = self.crf.log_partition(scores, mask).tolist()
         return [[(seq, s - z) for seq, s in paths] for paths, z in zip(self.crf.topk(scores, mask, k), log_z)]
+
+    def _paths(self, scores: torch.Tensor) -> CRF:
+        return self.crf if self.crf is not None else self.free_paths.to(scores.device)
+
+    def _emissions(self, scores: torch.Tensor) -> torch.Tensor:
+        """What the path algorithms add up: the CRF's scores, or a softmax's log-probabilities."""
+        return scores if self.crf is not None else scores.log_softmax(-1)
 
     def log_prob_within(self, scores: torch.Tensor, mask: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
         """log P(the tag at every position lies in its allowed set) for each of S constraint sets

@@ -57,6 +57,37 @@ def test_crf_chunker_learns_and_never_outputs_an_invalid_sequence(chunker, chunk
     assert tagger.meta["dev_f1"] == round(result.spans()[2], 5) == round(max(r["dev"] for r in hist.epochs), 5)
 
 
+def test_softmax_chunker_decodes_the_likeliest_valid_sequence(chunk_data):
+    """A softmax reads chunk tags as the valid sequence of highest probability (brute force over every
+    sequence of short sentences), not the argmax at each token, which can put I-NP after O."""
+    import itertools
+
+    train, dev = chunk_data
+    tagger, _ = train_tagger(train, dev, tiny_tagger_config(), TrainConfig(epochs=2, batch_size=10, lr=0.01),
+                             progress=False, word_vectors=None)
+    assert not any(k.startswith("free_paths") for k in tagger.model.state_dict())     # nothing new is saved
+    sents = [[(w, p) for w, p, _ in s] for s in dev]
+    tagged = tagger.tag_sents(sents)
+    labels = tagger.tagset
+    argmax_invalid = 0
+    valid = [seq for seq in itertools.product(range(len(labels)), repeat=3) if valid_chunks([labels[i] for i in seq])]
+    with torch.inference_mode():
+        for sent, out in zip(sents, tagged):
+            tags = [t[-1] for t in out]
+            assert valid_chunks(tags)
+            log_p = tagger.model(corpora.encode_words(tagger.vocab, [[w for w, _ in sent]], [[(p,) for _, p in sent]])
+                                 ).log_softmax(-1)[0]
+            argmax_invalid += not valid_chunks([labels[i] for i in log_p.argmax(-1).tolist()])
+            for start in range(0, len(sent) - 2, 7):      # windows of 3 tokens, scored on their own
+                piece = sent[start:start + 3]
+                lp = tagger.model(corpora.encode_words(tagger.vocab, [[w for w, _ in piece]],
+                                                       [[(p,) for _, p in piece]])).log_softmax(-1)[0].tolist()
+                best = max(valid, key=lambda seq: sum(lp[t][i] for t, i in enumerate(seq)))
+                assert [t[-1] for t in tagger.tag(piece)] == [labels[i] for i in best]
+    assert argmax_invalid > 0       # the test means something: the argmax alone would be invalid somewhere
+    assert tagger.nbest(sents[0][:6], 3)[0][0] == [t[-1] for t in tagger.tag(sents[0][:6])]
+
+
 @pytest.mark.parametrize("which", ["softmax", "crf"])
 def test_probabilities_and_nbest(which, chunker, tiny_tagger, chunk_data, treebank_dev):
     tagger = chunker[0] if which == "crf" else tiny_tagger
