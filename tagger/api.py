@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from importlib.resources import files
+from pathlib import Path
 
 import torch
 from nltk.tag.api import TaggerI
 
 from corpora.batch import check_tokens, encode_words, split_tokens, token_batches, windows
 from corpora.text import iter_sentences
+from deeptrees.device import DEFAULT_DEVICE
 from deeptrees.network import TrainedNetwork
 
 from .chunks import chunk_scheme, continues, spans
@@ -47,6 +49,33 @@ class Tagger(TrainedNetwork, TaggerI):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_tokens, self.window, self.context = self.MAX_TOKENS, self.WINDOW, self.CONTEXT
+
+    @classmethod
+    def ensemble(cls, members: Sequence[Tagger | str | Path], device: str | torch.device = DEFAULT_DEVICE) -> Tagger:
+        """One tagger from several (saved folders or loaded taggers) that share a vocabulary, e.g. seeds of one
+        command: at every token the mean of their tag distributions, read as a softmax's (valid chunk
+        sequences, probabilities, n-best, entities). Inference only: it is not trained or saved as one."""
+        from .ensemble import EnsembleNet, check_members
+
+        if isinstance(members, (str, Path)):
+            raise TypeError("Tagger.ensemble() takes a list of taggers or model folders")
+        loaded = [m if isinstance(m, Tagger) else cls.load(m, device) for m in members]
+        check_members(loaded, [str(m) if not isinstance(m, Tagger) else f"member {i + 1}" for i, m in enumerate(members)])
+        first = loaded[0]
+        net = EnsembleNet([t.model for t in loaded], first.tagset)
+        shared = {k: first.meta[k] for k in ("corpus", "cli", "language") if k in first.meta}   # what evaluate reads
+        return cls(net, first.vocab, first.config, {**shared, "members": len(loaded)})
+
+    @property
+    def members(self) -> int:
+        """How many taggers this one combines (1: a single network)."""
+        return self.meta.get("members", 1)
+
+    def save(self, folder: str | Path, half: bool = False) -> Path:
+        if self.members > 1:
+            raise ValueError("an ensemble is not saved as one model: save its members and combine them with "
+                             "Tagger.ensemble() when loading")
+        return super().save(folder, half)
 
     # -- tagging -------------------------------------------------------------------------------
     @property
@@ -214,7 +243,8 @@ class Tagger(TrainedNetwork, TaggerI):
     def __repr__(self) -> str:
         c = self.config
         crf = "-CRF" if c.output == "crf" else ""
-        return (f"Tagger({c.num_layers}-layer {'Bi' if c.bidirectional else ''}{c.cell.upper()}{crf}, "
+        members = f"ensemble of {self.members}: " if self.members > 1 else ""
+        return (f"Tagger({members}{c.num_layers}-layer {'Bi' if c.bidirectional else ''}{c.cell.upper()}{crf}, "
                 f"{len(self.vocab.labels)} tags, {len(self.vocab.words)} words)")
 
 

@@ -172,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP, defaults=asdict(DISTILL_TRAINING))
 
     p = sub.add_parser("evaluate", help="accuracy, OOV accuracy and a per-tag report on a split or file")
-    p.add_argument("--model", help="model folder (default: the model shipped with the package)")
+    _add_model_option(p)
     _add_corpus_options(p, corpus_default=None)
     p.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split (default: test)")
     p.add_argument("--file", help="evaluate on this file (see --file-format) instead of --corpus")
@@ -185,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tag", help="tag text from the arguments or standard input (read as it comes)")
     p.add_argument("text", nargs="*", help="text to tag; read from standard input when absent")
-    p.add_argument("--model", help="model folder (default: the model shipped with the package)")
+    _add_model_option(p)
     p.add_argument("--input", default="text", choices=["text", "conllu", "columns"],
                    help="text: a sentence a line (tokenized by the rules of the model's language unless --pretokenized); conllu: CoNLL-U (its forms); "
                         "columns: a token a line, the columns named by --columns, e.g. word,pos for a model that "
@@ -211,12 +211,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_model_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", action="append", metavar="DIR",
+                   help="model folder (default: the model shipped with the package); give it several times for an "
+                        "ensemble of taggers trained on the same data (e.g. seeds of one command): the mean of their "
+                        "tag distributions at every token, N times slower than one (Tagger.ensemble())")
+
+
 def _load_tagger(args: argparse.Namespace):
     from .api import Tagger, load_default
 
-    if args.model is not None and not args.model.strip():
+    models = args.model or []
+    if any(not m.strip() for m in models):
         raise ValueError("--model is empty; leave it out to use the default model")
-    tagger = Tagger.load(args.model, args.device) if args.model else load_default().to(args.device)
+    if len(models) > 1:
+        tagger = Tagger.ensemble(models, args.device)
+    else:
+        tagger = Tagger.load(models[0], args.device) if models else load_default().to(args.device)
     return tagger.quantized() if args.int8 else tagger
 
 

@@ -2,6 +2,7 @@
 softmax at each token or by a linear-chain CRF over the whole sequence (``output``)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -46,41 +47,17 @@ class TaggerConfig(NetworkConfig):
             raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, got {self.output!r}")
 
 
-class SequenceTagger(nn.Module):
-    """Scores every tag at every token (``WordBatch -> (B, T, n_tags)``); with labels, the loss.
+class TagReader(nn.Module):
+    """What reads tag scores (B, T, n_tags) over ``labels``: :meth:`decode`, :meth:`tag_probs`,
+    :meth:`nbest`, :meth:`log_prob_within`, as a softmax at each token or through a CRF (``crf``).
+    Subclasses call :meth:`read_tags` last in ``__init__`` (the CRF's parameters come last, as saved)."""
 
-    Decoding (:meth:`decode`, :meth:`tag_probs`, :meth:`nbest`) reads the scores as a softmax at each
-    token or, with ``output="crf"``, through the CRF (Viterbi, marginals, k-best Viterbi)."""
-
-    def __init__(self, vocab: Vocab, cfg: TaggerConfig):
-        super().__init__()
-        self.cfg = cfg
-        self.embedding = TokenEmbedding(vocab, cfg.embedding)
-        self.rnn = CELLS[cfg.cell](
-            self.embedding.output_dim, cfg.hidden_size, num_layers=cfg.num_layers, batch_first=True,
-            bidirectional=cfg.bidirectional, dropout=cfg.dropout if cfg.num_layers > 1 else 0.0)
-        self.dropout = Dropout(cfg.dropout)
-        self.out = nn.Linear(cfg.hidden_size * (2 if cfg.bidirectional else 1), len(vocab.labels))
-        self.crf = CRF(vocab.labels.strings) if cfg.output == "crf" else None
+    def read_tags(self, labels: Sequence[str], crf: bool) -> None:
+        self.crf = CRF(labels) if crf else None
         # a softmax's paths: the same rules (no invalid chunk sequence) with no transition scores; a
         # plain attribute, so it is neither trained nor saved
-        self.__dict__["free_paths"] = CRF(vocab.labels.strings).requires_grad_(False) if self.crf is None else None
-        self.chunks = chunk_scheme(vocab.labels.strings) is not None
-
-    def forward(self, batch: WordBatch, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Tag scores; or, given ``labels`` (B, T) with IGNORE on padding, the mean loss."""
-        x = self.dropout(self.embedding(batch))
-        packed = nn.utils.rnn.pack_padded_sequence(x, batch.lengths.clamp(min=1).cpu(), batch_first=True,
-                                                   enforce_sorted=False)
-        h, _ = self.rnn(packed)
-        h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=x.shape[1])
-        scores = self.out(self.dropout(h))
-        if labels is None:
-            return scores
-        labels = labels[:, : scores.shape[1]]
-        if self.crf is None:
-            return F.cross_entropy(scores.reshape(-1, scores.shape[-1]), labels.reshape(-1), ignore_index=IGNORE)
-        return self.crf.nll(scores, labels.clamp(min=0), batch.mask)
+        self.__dict__["free_paths"] = None if crf else CRF(labels).requires_grad_(False)
+        self.chunks = chunk_scheme(labels) is not None
 
     def decode(self, scores: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
         """The predicted tag ids of every sequence: Viterbi through the CRF; for a softmax, the argmax at each
@@ -116,3 +93,36 @@ class SequenceTagger(nn.Module):
             return (inside * mask).sum(1)
         masked = scores + torch.where(allowed, 0.0, PENALTY)
         return self.crf.log_partition(masked, mask.expand(len(allowed), -1)) - self.crf.log_partition(scores, mask)
+
+
+class SequenceTagger(TagReader):
+    """Scores every tag at every token (``WordBatch -> (B, T, n_tags)``); with labels, the loss.
+
+    Decoding (:class:`TagReader`) reads the scores as a softmax at each token or, with
+    ``output="crf"``, through the CRF (Viterbi, marginals, k-best Viterbi)."""
+
+    def __init__(self, vocab: Vocab, cfg: TaggerConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.embedding = TokenEmbedding(vocab, cfg.embedding)
+        self.rnn = CELLS[cfg.cell](
+            self.embedding.output_dim, cfg.hidden_size, num_layers=cfg.num_layers, batch_first=True,
+            bidirectional=cfg.bidirectional, dropout=cfg.dropout if cfg.num_layers > 1 else 0.0)
+        self.dropout = Dropout(cfg.dropout)
+        self.out = nn.Linear(cfg.hidden_size * (2 if cfg.bidirectional else 1), len(vocab.labels))
+        self.read_tags(vocab.labels.strings, cfg.output == "crf")
+
+    def forward(self, batch: WordBatch, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Tag scores; or, given ``labels`` (B, T) with IGNORE on padding, the mean loss."""
+        x = self.dropout(self.embedding(batch))
+        packed = nn.utils.rnn.pack_padded_sequence(x, batch.lengths.clamp(min=1).cpu(), batch_first=True,
+                                                   enforce_sorted=False)
+        h, _ = self.rnn(packed)
+        h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=x.shape[1])
+        scores = self.out(self.dropout(h))
+        if labels is None:
+            return scores
+        labels = labels[:, : scores.shape[1]]
+        if self.crf is None:
+            return F.cross_entropy(scores.reshape(-1, scores.shape[-1]), labels.reshape(-1), ignore_index=IGNORE)
+        return self.crf.nll(scores, labels.clamp(min=0), batch.mask)

@@ -1,0 +1,64 @@
+"""What an ensemble buys: saved taggers (e.g. seeds of one `tagger train` command) scored one by one
+and together (`Tagger.ensemble`: the mean of their tag distributions) on a test split, in one run:
+span precision / recall / F1 for chunk and entity tags, accuracy, tagging speed.
+
+    python benchmarks/ensemble.py --corpus conll2000 --models runs/chunk-s1 runs/chunk-s2 runs/chunk-s3
+    python benchmarks/ensemble.py --corpus conll2002 --lang esp --models runs/ner-s1 runs/ner-s2 runs/ner-s3
+
+Each member's tokens/s is measured as in the other benchmarks (whole split in one call, best pass);
+an ensemble of N runs every member, so it tags about N times slower.
+"""
+from __future__ import annotations
+
+import argparse
+
+from _tagging import _speed
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--corpus", required=True, choices=["treebank", "brown", "conll2000", "conll2002"],
+                   help="the corpus the models were trained on; its test split is scored")
+    p.add_argument("--lang", default="esp", choices=["esp", "ned"], help="conll2002: the language (default: %(default)s)")
+    p.add_argument("--models", nargs="+", required=True, metavar="DIR", help="saved taggers, at least 2")
+    p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    args = p.parse_args()
+
+    import torch
+
+    import corpora
+    from corpora.tagged import split_tagged
+    from tagger import Tagger
+    from tagger.evaluate import evaluate
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    members = [Tagger.load(m) for m in args.models]
+    ensemble = Tagger.ensemble(members)
+    options = {"lang": args.lang} if args.corpus == "conll2002" else {}
+    if args.corpus in ("conll2000", "conll2002"):
+        options["pos_feature"] = members[0].n_features > 0
+    test = corpora.load(args.corpus, "test", **options)
+    tokens = [split_tagged(s)[0] for s in test]
+    rows = []
+    for name, t in [*zip(args.models, members), (f"ensemble of {len(members)}", ensemble)]:
+        result = evaluate(t.tag_sents, test, t.vocab.knows)
+        f1 = [100 * x for x in result.spans()] if result.chunks else None
+        rows.append((name, f1, 100 * result.accuracy, _speed(t.tag_sents, tokens)))
+    print(f"\n{args.corpus}{'/' + args.lang if args.corpus == 'conll2002' else ''} test split: {result.tokens} tokens, "
+          f"torch threads {torch.get_num_threads()}")
+    spans = rows[0][1] is not None
+    print(f"{'model':<40}" + (f"{'precision':>11}{'recall':>9}{'F1':>8}" if spans else "") + f"{'accuracy':>10}{'tag tok/s':>12}")
+    n = len(members)
+    mean = ("mean of the members", [sum(r[1][i] for r in rows[:n]) / n for i in range(3)] if spans else None,
+            sum(r[2] for r in rows[:n]) / n, sum(r[3] for r in rows[:n]) / n)
+    for name, f1, acc, speed in rows[:n] + [mean, rows[n]]:
+        cells = f"{f1[0]:>10.2f}%{f1[1]:>8.2f}%{f1[2]:>8.2f}" if spans else ""
+        print(f"{name[-40:]:<40}{cells}{acc:>9.2f}%{speed:>12,.0f}")
+    gain = rows[n][1][2] - mean[1][2] if spans else rows[n][2] - mean[2]
+    print(f"ensemble - mean of members: {gain:+.2f} {'F1' if spans else 'accuracy points'}; "
+          f"speed ensemble / mean member: {rows[n][3] / mean[3]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
