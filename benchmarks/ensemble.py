@@ -1,6 +1,6 @@
 """What an ensemble buys: saved taggers (e.g. seeds of one `tagger train` command) scored one by one
 and together (`Tagger.ensemble`: the mean of their tag distributions) on a test split, in one run:
-span precision / recall / F1 for chunk and entity tags, accuracy, tagging speed.
+span precision / recall / F1 (overall and per type) for chunk and entity tags, accuracy, tagging speed.
 
     python benchmarks/ensemble.py --corpus conll2000 --models runs/chunk-s1 runs/chunk-s2 runs/chunk-s3
     python benchmarks/ensemble.py --corpus conll2002 --lang esp --models runs/ner-s1 runs/ner-s2 runs/ner-s3
@@ -40,11 +40,12 @@ def main() -> None:
         options["pos_feature"] = members[0].n_features > 0
     test = corpora.load(args.corpus, "test", **options)
     tokens = [split_tagged(s)[0] for s in test]
-    rows = []
+    rows, types = [], []
     for name, t in [*zip(args.models, members), (f"ensemble of {len(members)}", ensemble)]:
         result = evaluate(t.tag_sents, test, t.vocab.knows)
         f1 = [100 * x for x in result.spans()] if result.chunks else None
         rows.append((name, f1, 100 * result.accuracy, _speed(t.tag_sents, tokens)))
+        types.append(result.span_types() if result.chunks else {})
     print(f"\n{args.corpus}{'/' + args.lang if args.corpus == 'conll2002' else ''} test split: {result.tokens} tokens, "
           f"torch threads {torch.get_num_threads()}")
     spans = rows[0][1] is not None
@@ -55,6 +56,11 @@ def main() -> None:
     for name, f1, acc, speed in rows[:n] + [mean, rows[n]]:
         cells = f"{f1[0]:>10.2f}%{f1[1]:>8.2f}%{f1[2]:>8.2f}" if spans else ""
         print(f"{name[-40:]:<40}{cells}{acc:>9.2f}%{speed:>12,.0f}")
+    if spans:
+        kinds = sorted(types[0])
+        print(f"{'per type F1':<40}" + "".join(f"{k:>8}" for k in kinds))
+        for (name, *_), scores in zip(rows, types):
+            print(f"{name[-40:]:<40}" + "".join(f"{100 * scores[k][2]:>8.2f}" for k in kinds))
     gain = rows[n][1][2] - mean[1][2] if spans else rows[n][2] - mean[2]
     print(f"ensemble - mean of members: {gain:+.2f} {'F1' if spans else 'accuracy points'}; "
           f"speed ensemble / mean member: {rows[n][3] / mean[3]:.2f}x")
