@@ -180,6 +180,14 @@ def run_all(corpus: str, args: argparse.Namespace, systems: tuple[str, ...] = ("
     return rows
 
 
+def print_type_f1(named: list[tuple[str, dict]], width: int) -> None:
+    """One line per system: its span F1 for each chunk or entity type (``Evaluation.span_types()``)."""
+    types = sorted(named[0][1])
+    print(f"{'per type F1':<{width}}" + "".join(f"{t:>8}" for t in types))
+    for name, scores in named:
+        print(f"{name[-width:]:<{width}}" + "".join(f"{100 * scores[t][2]:>8.2f}" for t in types))
+
+
 def print_table(rows: list[dict], title: str, minutes: bool = False) -> None:
     r0 = rows[0]
     unit = "train min" if minutes else "train s"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from _tagging import _speed
+from _tagging import _speed, print_type_f1
 
 
 def main() -> None:
@@ -57,10 +57,7 @@ def main() -> None:
         cells = f"{f1[0]:>10.2f}%{f1[1]:>8.2f}%{f1[2]:>8.2f}" if spans else ""
         print(f"{name[-40:]:<40}{cells}{acc:>9.2f}%{speed:>12,.0f}")
     if spans:
-        kinds = sorted(types[0])
-        print(f"{'per type F1':<40}" + "".join(f"{k:>8}" for k in kinds))
-        for (name, *_), scores in zip(rows, types):
-            print(f"{name[-40:]:<40}" + "".join(f"{100 * scores[k][2]:>8.2f}" for k in kinds))
+        print_type_f1([(row[0], scores) for row, scores in zip(rows, types)], 40)
     gain = rows[n][1][2] - mean[1][2] if spans else rows[n][2] - mean[2]
     print(f"ensemble - mean of members: {gain:+.2f} {'F1' if spans else 'accuracy points'}; "
           f"speed ensemble / mean member: {rows[n][3] / mean[3]:.2f}x")

@@ -3,7 +3,7 @@ layer vs a CRF-suite tagger on classic word / shape / affix / context features, 
 precision / recall / F1 of exact entity spans overall and per type (conlleval convention, seqeval),
 train minutes, tagging speed.
 
-    python benchmarks/ner_conll2002.py                           # both languages, seed 1 (~2-3 hours)
+    python benchmarks/ner_conll2002.py                           # both languages, seed 1 (estimated 2-3 hours)
     python benchmarks/ner_conll2002.py --seeds 1 2 3 --only ours-crf   # our CRF model's mean over seeds
     python benchmarks/ner_conll2002.py --quick                   # 300 sentences, 2 epochs: checks the script
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from _tagging import SYSTEMS, add_limit_options, add_options, print_table, run_all
+from _tagging import SYSTEMS, add_limit_options, add_options, print_table, print_type_f1, run_all
 
 LANGUAGES = {"esp": ("es", "Spanish"), "ned": ("nl", "Dutch")}
 
@@ -58,11 +58,7 @@ def main() -> None:
 
 
 def print_types(rows: list[dict]) -> None:
-    types = sorted(rows[0]["types"])
-    print(f"{'per type F1':<28}" + "".join(f"{t:>8}" for t in types))
-    for r in rows:
-        label = r["system"] + (f" s{r['seed']}" if "epochs" in r else "")
-        print(f"{label:<28}" + "".join(f"{100 * r['types'][t][2]:>8.2f}" for t in types))
+    print_type_f1([(r["system"] + (f" s{r['seed']}" if "epochs" in r else ""), r["types"]) for r in rows], 28)
 
 
 def print_means(rows: list[dict]) -> None:
