@@ -104,18 +104,26 @@ def load_conll2000(split: str = "train", column: str = "chunk", pos_feature: boo
     return [[(t[0], t[col]) for t in s] for s in load_conll2000_triples(split)]
 
 
-def load_conll2002(split: str = "train", lang: str = "esp", pos_feature: bool = False) -> list:
+def load_conll2002(split: str = "train", lang: str = "esp", pos_feature: bool = False, column: str = "entity") -> list:
     """CoNLL-2002 named entities as ``(word, IOB2 entity tag)`` pairs; with ``pos_feature`` as
-    ``(word, POS, tag)`` triples, the POS column an input feature. ``lang``: ``esp`` or ``ned``."""
+    ``(word, POS, tag)`` triples, the POS column an input feature; with ``column="pos"`` as ``(word, POS)``
+    pairs (the Dutch files' POS column, e.g. for a tagger that gives other Dutch text that column).
+    ``lang``: ``esp`` or ``ned``."""
     _check_split(split)
     if lang not in CONLL2002_LANGUAGES:
         raise ValueError(f"unknown CoNLL-2002 language {lang!r}; expected esp (Spanish) or ned (Dutch)")
+    if column not in ("entity", "pos"):
+        raise ValueError(f"unknown column {column!r}; expected 'entity' or 'pos'")
+    if pos_feature and column == "pos":
+        raise ValueError("pos_feature=True labels entities: use column='entity'")
     require("corpora/conll2002")
     from nltk.corpus import conll2002
 
     parts = {"train": ("train",), "dev": ("testa",), "test": ("testb",), "all": ("train", "testa", "testb")}[split]
     sentences = [[t for t in s if t[0] != "-DOCSTART-"] for part in parts
                  for s in conll2002.iob_sents(f"{lang}.{part}")]
+    if column == "pos":
+        return [[(w, pos) for w, pos, _ in s] for s in sentences if s]
     return [list(s) if pos_feature else [(w, tag) for w, _, tag in s] for s in sentences if s]
 
 
@@ -128,7 +136,7 @@ def split_tagged(sentence: Sequence[Sequence[str]]) -> tuple[list, list[str]]:
 
 def load(name: str, split: str = "train", **options) -> list[Sentence]:
     """Load a tagged corpus by name: ``treebank`` (``tagset=``), ``brown``, ``conll2000`` (``column=``,
-    ``pos_feature=``), ``conll2002`` (``lang=``, ``pos_feature=``)."""
+    ``pos_feature=``), ``conll2002`` (``lang=``, ``pos_feature=``, ``column=``)."""
     loaders = {"treebank": load_treebank, "brown": load_brown, "conll2000": load_conll2000,
                "conll2002": load_conll2002}
     if name not in loaders:

@@ -38,6 +38,8 @@ def _data(args: argparse.Namespace, split: str, file: str | None, pos_feature: b
         options["column"] = args.column
     if args.corpus == "conll2002":
         options["lang"] = _conll2002_files(args)
+        if args.column == "pos":
+            options["column"] = "pos"
     if args.corpus in ("conll2000", "conll2002"):
         default = args.corpus == "conll2000" and args.column == "chunk"
         options["pos_feature"] = (default if args.pos_feature is None else args.pos_feature) \
@@ -78,7 +80,8 @@ def _add_corpus_options(p: argparse.ArgumentParser, corpus_default: str | None =
     g.add_argument("--tagset", default="ptb", choices=["ptb", "universal"],
                    help="treebank only: Penn Treebank tags or the 12 universal tags (default: ptb)")
     g.add_argument("--column", default="chunk", choices=["chunk", "pos"],
-                   help="conll2000 only: which column is the label (default: chunk)")
+                   help="conll2000, conll2002: which column is the label: chunk (the default: chunk tags in "
+                        "conll2000, entity tags in conll2002) or pos")
     g.add_argument("--lang", choices=["esp", "ned", "en", "es", "nl"],
                    help="conll2002: esp (Spanish, the default) or ned (Dutch); with --train-file the language of "
                         "the text, en, es or nl (default: en). It picks the tokenizer for raw text and the default "
@@ -158,17 +161,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--teacher", nargs="+", metavar="DIR",
                    help="the teacher: a model folder (default: the model shipped with the package); several "
                         "folders: an ensemble (the student learns their mean distribution and starts from the "
-                        "first one's embedding); softmax taggers of words only, with one tag set")
+                        "first one's embedding); taggers of words only, with one tag set: softmax ones for a "
+                        "softmax student, any for a CRF student (which learns their tag sequences)")
     p.add_argument("--unlabelled", metavar="SPEC",
                    help="the text the teacher tags: comma-separated NLTK corpora, name:prefix for some of a "
                         "corpus' files; the run's dev and test sentences are removed first (default by the "
                         "teacher's language: " + ", ".join(f"{k}: {v}" for k, v in UNLABELLED.items()) + ")")
+    p.add_argument("--features-from", metavar="DIR",
+                   help="for teachers that read a feature column beside each word (e.g. --pos-feature): a tagger "
+                        "of words whose tags become that column of the unlabelled text, e.g. one trained on the "
+                        "labelled data's POS column (CRF students only)")
     _add_train_files(p)
     add_run_options(p, start=False)
     m = p.add_argument_group("student network (its embedding is the teacher's)")
     m.add_argument("--layers", type=int, default=STUDENT.num_layers, help="stacked BiLSTM layers (default: %(default)s)")
     m.add_argument("--hidden", type=int, default=STUDENT.hidden_size, help="hidden units per direction (default: %(default)s)")
     m.add_argument("--dropout", type=float, default=STUDENT.dropout, help="dropout rate (default: %(default)s)")
+    m.add_argument("--output", default=STUDENT.output, choices=list(OUTPUTS),
+                   help="softmax: learns the teacher's tag distribution at each token; crf: learns the teacher's "
+                        "(ensemble's) likeliest tag sequence of each sentence, so CRF teachers can teach it "
+                        "(default: %(default)s)")
     add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP, defaults=asdict(DISTILL_TRAINING))
 
     p = sub.add_parser("evaluate", help="accuracy, OOV accuracy and a per-tag report on a split or file")
@@ -254,20 +266,29 @@ def cmd_train(args: argparse.Namespace) -> int:
         train = train[: args.max_train_sentences]
     config, train_config = configs_from_args(args)
     language = _language(args)
-    corpus = args.train_file or f"{args.corpus}" + (f"/{args.tagset}" if args.corpus == "treebank" else "") + \
-        (f"/{args.column}" if args.corpus == "conll2000" else "") + \
-        (f"/{_conll2002_files(args)}" if args.corpus == "conll2002" else "")
     vectors = default_vectors(args.word_vectors, language)
-    meta = {"corpus": corpus, "word_vectors": vectors, "cli": cli_options(args)}
+    meta = {"corpus": _corpus_name(args), "word_vectors": vectors, "cli": cli_options(args)}
     tagger, history = train_tagger(train, dev, config, train_config, min_count=args.min_count, progress=not args.quiet,
                                    meta=meta, word_vectors=vectors, language=language, vector_dim=args.learned_vector_dim,
                                    held_out=_held_out(args), init_embeddings_from=args.init_embeddings_from,
                                    char_lm=args.char_lm, char_lm_minutes=args.char_lm_minutes, **run_options(args))
+    report_saved(tagger, history, args.out, dev)
+    return 0
+
+
+def _corpus_name(args: argparse.Namespace) -> str:
+    """What a model was trained on, as its metadata records it: a file, or a corpus and its part."""
+    return args.train_file or f"{args.corpus}" + (f"/{args.tagset}" if args.corpus == "treebank" else "") + \
+        (f"/{args.column}" if args.corpus == "conll2000" else "") + \
+        (f"/{_conll2002_files(args)}" + ("/pos" if args.column == "pos" else "") if args.corpus == "conll2002" else "")
+
+
+def report_saved(tagger, history, out: str, dev) -> None:
+    """The line a finished training prints: where the model went, its best dev score, why it stopped."""
     score = "span F1" if "dev_f1" in tagger.meta else "accuracy"
     best = f", best dev {score} {100 * history.best_score:.2f}% at epoch {history.best_epoch}" if dev else ""
     if is_main_process():
-        print(f"saved {tagger!r} to {args.out}{best} (stopped: {history.stopped})")
-    return 0
+        print(f"saved {tagger!r} to {out}{best} (stopped: {history.stopped})")
 
 
 def cmd_distill(args: argparse.Namespace) -> int:
@@ -281,15 +302,15 @@ def cmd_distill(args: argparse.Namespace) -> int:
     args = resumed_args(args, vars(build_parser().parse_args(["distill", "--out", "-"])), "tagger")
     check_out(RunOptions(**run_options(args)))      # before any data is read
     train, dev = _train_dev(args)
-    config = replace(STUDENT, hidden_size=args.hidden, num_layers=args.layers, dropout=args.dropout)
+    config = replace(STUDENT, hidden_size=args.hidden, num_layers=args.layers, dropout=args.dropout,
+                     output=args.output)
     teacher = args.teacher or [str(DEFAULT_MODEL)]
     student, history = distill(teacher, train, dev, config, dataclass_from_args(TrainConfig, args),
                                unlabelled=args.unlabelled, progress=not args.quiet, held_out=_held_out(args),
-                               meta={"corpus": args.train_file or args.corpus, "cli": cli_options(args)},
+                               features_from=args.features_from,
+                               meta={"corpus": _corpus_name(args), "cli": cli_options(args)},
                                **run_options(args))
-    best = f", best dev accuracy {100 * history.best_score:.2f}% at epoch {history.best_epoch}" if dev else ""
-    if is_main_process():
-        print(f"saved {student!r} to {args.out}{best} (stopped: {history.stopped})")
+    report_saved(student, history, args.out, dev)
     return 0
 
 

@@ -6,6 +6,11 @@ the teacher's tag distribution at every token of that text (soft cross-entropy) 
 the labelled training sentences, then selected on dev like any tagger. With one BiLSTM layer instead of
 two it tags ~1.6x faster (the word-level recurrence is most of a tagger's time).
 
+A CRF student (``output="crf"``) scores whole sequences, so it learns the teacher's *decoding* instead:
+the likeliest valid tag sequence of each unlabelled sentence (several teachers: their ensemble's, see
+:mod:`tagger.ensemble`), trained on as if it were gold (sequence-level distillation, Kim & Rush 2016).
+Teachers may then be CRF taggers too: an ensemble of seeds becomes one model of a member's speed.
+
 >>> from corpora import load
 >>> from tagger.api import DEFAULT_MODEL
 >>> student, history = distill(DEFAULT_MODEL, load("treebank", "train"), load("treebank", "dev"),
@@ -67,6 +72,44 @@ def teacher_probs(teacher: Tagger, sentences: Sequence[Sequence[str]]) -> list[t
     return out
 
 
+def check_teachers(teachers: Sequence[Tagger], task: TaggingTask, soft: bool) -> list[str]:
+    """Refuse teachers the student cannot learn from; returns their tag set (the student's, in their order).
+    ``soft``: the student learns per-token distributions, which a CRF teacher does not give."""
+    labels = teachers[0].vocab.labels.strings
+    columns = len(task.features[0][0]) if task.features is not None else 0
+    if soft and (columns or any(t.n_features for t in teachers)):
+        raise ValueError("distillation into a softmax student reads words only: a teacher or the training data has "
+                         "extra input columns")
+    for i, teacher in enumerate(teachers):
+        if teacher.n_features != columns:
+            raise ValueError(f"teacher {i + 1} reads {teacher.n_features} feature column(s) beside each word, the "
+                             f"training data has {columns}")
+        if soft and teacher.config.output != "softmax":
+            raise ValueError(f"distillation into a softmax student needs softmax teachers (a per-token distribution); "
+                             f"teacher {i + 1} has a CRF: train a CRF student (output='crf', --output crf) instead")
+        if teacher.vocab.labels.strings != labels:
+            raise ValueError(f"teacher {i + 1} predicts other tags than teacher 1: teachers must share a tag set")
+    unknown = sorted(set(task.labels) - set(labels))
+    if unknown:
+        raise ValueError(f"the training data has tags the teacher does not know: {', '.join(unknown[:5])}")
+    return list(labels)
+
+
+def feature_columns(text: list[list[str]], n_features: int, features_from: str | Path | None,
+                    device: str | torch.device) -> list[list[tuple[str, str]]]:
+    """``text`` with the column teachers read beside each word, tagged by the ``features_from`` tagger."""
+    if features_from is None:
+        raise ValueError(f"the teacher reads {n_features} feature column(s) beside each word (e.g. POS tags), "
+                         f"which unlabelled text lacks: give features_from (--features-from), a tagger that tags "
+                         f"them")
+    if n_features != 1:
+        raise ValueError(f"the teacher reads {n_features} feature columns; features_from gives one")
+    tagger = Tagger.load(features_from, device)
+    if tagger.n_features:
+        raise ValueError(f"features_from {features_from} must be a tagger of words only")
+    return [[tuple(t) for t in s] for s in tagger.tag_sents(text)]
+
+
 class DistillTask(TaggingTask):
     """The labelled training sentences (their gold tags as one-hot targets) and the unlabelled ones
     (the teacher's probabilities as targets; several teachers: their mean), shuffled together in batches
@@ -76,19 +119,7 @@ class DistillTask(TaggingTask):
                  dev: Sequence[Sentence] | None, unlabelled: Sequence[Sequence[str]], batch_size: int):
         super().__init__(train, dev, batch_size)
         teachers = [teachers] if isinstance(teachers, Tagger) else list(teachers)
-        labels = teachers[0].vocab.labels.strings
-        if self.features is not None or any(t.n_features for t in teachers):
-            raise ValueError("distillation reads words only: a teacher or the training data has extra input columns")
-        for i, teacher in enumerate(teachers):
-            if teacher.config.output != "softmax":
-                raise ValueError(f"distillation needs softmax teachers (a per-token distribution); teacher {i + 1} "
-                                 f"has a CRF")
-            if teacher.vocab.labels.strings != labels:
-                raise ValueError(f"teacher {i + 1} predicts other tags than teacher 1: teachers must share a tag set")
-        unknown = sorted(set(self.labels) - set(labels))
-        if unknown:
-            raise ValueError(f"the training data has tags the teacher does not know: {', '.join(unknown[:5])}")
-        self.labels = list(labels)   # the student predicts the teachers' tags, in their order
+        self.labels = check_teachers(teachers, self, soft=True)   # the student predicts the teachers' tags
         self.unlabelled = [list(s) for s in unlabelled]
         per_teacher = [teacher_probs(teacher, self.unlabelled) for teacher in teachers]
         self.soft = [(sum(p.float() for p in ps) / len(ps)).half() for ps in zip(*per_teacher)]
@@ -120,18 +151,37 @@ class DistillTask(TaggingTask):
         yield from self.unlabelled
 
 
+class TeacherTagTask(TaggingTask):
+    """For a CRF student: the labelled training sentences and the unlabelled ones with the teacher's tags
+    (its likeliest valid sequence; several teachers: their ensemble's), all trained on as gold; selected
+    on dev by the gold tags alone."""
+
+    def __init__(self, teachers: Tagger | Sequence[Tagger], train: Sequence[Sentence],
+                 dev: Sequence[Sentence] | None, unlabelled: Sequence[Sequence[str]], batch_size: int):
+        teachers = [teachers] if isinstance(teachers, Tagger) else list(teachers)
+        labels = check_teachers(teachers, TaggingTask(train, None, batch_size), soft=False)
+        teacher = teachers[0] if len(teachers) == 1 else Tagger.ensemble(teachers)
+        self.n_gold = len(train)
+        self.tagged = [[tuple(t) for t in s] for s in teacher.tag_sents([list(s) for s in unlabelled])]
+        super().__init__([*train, *self.tagged], dev, batch_size)
+        self.labels = labels
+
+
 def distill(teacher: str | Path | Sequence[str | Path], train: Sequence[Sentence], dev: Sequence[Sentence] | None = None,
             config: TaggerConfig | None = None, train_config: TrainConfig | None = None,
             out: str | Path | None = None, unlabelled: str | Sequence[Sequence[str]] | None = None,
             progress: bool = True, meta: dict | None = None, *, held_out: Iterable[Sequence[str]] = (),
-            **run) -> tuple[Tagger, History]:
-    """Train a student tagger (``config``, default :data:`STUDENT`) on the outputs of the ``teacher``
+            features_from: str | Path | None = None, **run) -> tuple[Tagger, History]:
+    """Train a student tagger (``config``, default :data:`STUDENT`; with ``output="crf"`` on the teacher's
+    tag sequences, see above) on the outputs of the ``teacher``
     model (a folder; :data:`tagger.api.DEFAULT_MODEL` is the shipped one; several folders: an ensemble,
     whose mean distribution the student learns, and whose first member gives it its embedding) over
     ``unlabelled`` text (NLTK corpus names, or token lists; default: :data:`UNLABELLED` of the teacher's
     language) and on the gold ``train`` sentences; select on ``dev``. The ``dev`` sentences and
     ``held_out`` (give your test sentences) are removed from the unlabelled text first. The student starts
-    from the teacher's vocabulary and embedding; ``run`` takes :class:`deeptrees.recipe.RunOptions`
+    from the teacher's vocabulary and embedding. Teachers that read a feature column beside each word (a CRF
+    student's only) need ``features_from``: a tagger folder whose tags become that column of the unlabelled
+    text (e.g. a POS tagger trained on the labelled data's POS column). ``run`` takes :class:`deeptrees.recipe.RunOptions`
     fields as :func:`tagger.train.train_tagger` does."""
     folders = [teacher] if isinstance(teacher, (str, Path)) else list(teacher)
     if not folders:
@@ -143,11 +193,17 @@ def distill(teacher: str | Path | Sequence[str | Path], train: Sequence[Sentence
     unlabelled = UNLABELLED.get(model.language, UNLABELLED["en"]) if unlabelled is None else unlabelled
     source = unlabelled if isinstance(unlabelled, str) else "token lists"
     text = unlabelled_text(unlabelled, held_out, model.window)
+    config = config or STUDENT
+    if model.n_features and config.output == "crf":
+        text = feature_columns(text, model.n_features, features_from, run.get("device", DEFAULT_DEVICE))
     if progress:
         tqdm.write(f"{len(teachers)} teacher(s) tag {len(text):,} sentences ({sum(map(len, text)):,} tokens) of {source} ...")
-    task = DistillTask(teachers, train, dev, text, train_config.batch_size)
+    task = (TeacherTagTask if config.output == "crf" else DistillTask)(teachers, train, dev, text,
+                                                                       train_config.batch_size)
     meta = {**(meta or {}), "language": model.language,
             "distilled": {"teacher": ", ".join(map(str, folders)), "unlabelled": source, "sentences": len(text),
-                          "tokens": sum(map(len, text))}}
-    return train_network(task, replace(config or STUDENT, output="softmax"), train_config,
+                          "tokens": sum(map(len, text)),
+                          "features_from": str(features_from) if model.n_features else None,
+                          "targets": "tag sequences" if config.output == "crf" else "tag distributions"}}
+    return train_network(task, config, train_config,
                          init_embeddings_from=folders[0], meta=meta, run=RunOptions(out=out, progress=progress, **run))

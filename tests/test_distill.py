@@ -6,10 +6,12 @@ from dataclasses import replace
 import pytest
 import torch
 
+import corpora
+
 from corpora.wordvectors import sentence_key
 from deeptrees import TrainConfig
 from tagger import Tagger, train_tagger
-from tagger.distill import DistillTask, distill, teacher_probs, unlabelled_text
+from tagger.distill import DistillTask, TeacherTagTask, distill, teacher_probs, unlabelled_text
 from tests.conftest import tiny_tagger_config
 
 
@@ -65,7 +67,7 @@ def test_held_out_sentences_never_reach_the_unlabelled_text(treebank_dev):
 def test_bad_teachers_and_data_are_refused(teacher, small_train, tmp_path):
     crf, _ = train_tagger(small_train[:10], None, tiny_tagger_config(output="crf"), TrainConfig(epochs=1),
                           out=tmp_path / "crf", progress=False, word_vectors=None)
-    with pytest.raises(ValueError, match="softmax teacher"):
+    with pytest.raises(ValueError, match="needs softmax teachers"):
         DistillTask(crf, small_train[:10], None, [["a"]], 8)
     odd = [[("Hello", "NEW-TAG")]]
     with pytest.raises(ValueError, match="tags the teacher does not know: NEW-TAG"):
@@ -74,16 +76,19 @@ def test_bad_teachers_and_data_are_refused(teacher, small_train, tmp_path):
         unlabelled_text(" , ", [])
 
 
-def test_cli_distill_saves_a_student(teacher, small_train, treebank_dev, tmp_path):
+@pytest.mark.parametrize("output", ["softmax", "crf"])
+def test_cli_distill_saves_a_student(teacher, small_train, treebank_dev, tmp_path, output):
     train, dev = tmp_path / "train.txt", tmp_path / "dev.txt"
     train.write_text("\n".join(" ".join(f"{w}/{t}" for w, t in s) for s in small_train[:20]) + "\n")
     dev.write_text("\n".join(" ".join(f"{w}/{t}" for w, t in s) for s in treebank_dev[:10]) + "\n")
     cmd = [sys.executable, "-m", "tagger", "distill", "--teacher", str(teacher), "--train-file", str(train),
-           "--dev-file", str(dev), "--unlabelled", "treebank:wsj_000", "--hidden", "16", "--epochs", "1",
+           "--dev-file", str(dev), "--unlabelled", "treebank:wsj_000", "--hidden", "16", "--epochs", "1", "--output", output,
            "--out", str(tmp_path / "student"), "--quiet", "--device", "cpu"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "saved" in done.stdout and Tagger.load(tmp_path / "student").config.num_layers == 1
+    student = Tagger.load(tmp_path / "student")
+    assert "saved" in done.stdout and "best dev accuracy" in done.stdout
+    assert student.config.num_layers == 1 and student.config.output == output
 
 
 def test_an_ensemble_teaches_its_mean_distribution(tiny_tagger, small_train, treebank_train, treebank_dev):
@@ -97,3 +102,41 @@ def test_an_ensemble_teaches_its_mean_distribution(tiny_tagger, small_train, tre
                              word_vectors=None)
     with pytest.raises(ValueError, match="teacher 2 predicts other tags"):
         DistillTask([tiny_tagger, narrow], small_train, None, text, 8)
+
+
+def test_a_crf_student_learns_the_ensembles_tag_sequences(small_train, treebank_train, treebank_dev, tmp_path):
+    crfs = []
+    for seed in (1, 2):
+        net, _ = train_tagger(small_train, None, tiny_tagger_config(output="crf"), TrainConfig(epochs=2, batch_size=10, seed=seed),
+                              out=tmp_path / f"crf{seed}", progress=False, word_vectors=None)
+        crfs.append(net)
+    text = words(treebank_train[60:120])
+    task = TeacherTagTask(crfs, small_train[:20], None, text, 8)
+    assert task.tagged == Tagger.ensemble(crfs).tag_sents(text)          # the ensemble's decoding, as gold
+    assert task.train[20:] == task.tagged and task.labels == crfs[0].vocab.labels.strings
+    student, hist = distill([tmp_path / "crf1", tmp_path / "crf2"], small_train[:20], treebank_dev[:10],
+                            tiny_tagger_config(output="crf"), TrainConfig(epochs=3, batch_size=16, lr=0.02),
+                            out=tmp_path / "student", unlabelled=text, progress=False)
+    losses = [e["loss"] for e in hist.epochs]
+    assert losses[-1] < losses[0]
+    assert student.config.output == "crf" and student.meta["distilled"]["targets"] == "tag sequences"
+    assert Tagger.load(tmp_path / "student").tag_sents(text[:10]) == student.tag_sents(text[:10])
+    with pytest.raises(ValueError, match="train a CRF student"):
+        distill(tmp_path / "crf1", small_train[:20], None, unlabelled=text, progress=False)
+
+
+def test_teachers_of_words_and_pos_learn_through_a_pos_tagger(teacher, treebank_train, tmp_path):
+    chunks = corpora.load("conll2000", "dev", pos_feature=True)[:60]      # (word, POS, chunk) tokens
+    crf, _ = train_tagger(chunks, None, tiny_tagger_config(output="crf"), TrainConfig(epochs=2, batch_size=10),
+                          out=tmp_path / "chunker", progress=False, word_vectors=None)
+    text = words(treebank_train[60:90])
+    with pytest.raises(ValueError, match="give features_from"):
+        distill(tmp_path / "chunker", chunks, None, tiny_tagger_config(output="crf"), unlabelled=text, progress=False)
+    student, _ = distill(tmp_path / "chunker", chunks, None, tiny_tagger_config(output="crf"), TrainConfig(epochs=1),
+                         unlabelled=text, features_from=teacher, progress=False)
+    pos = Tagger.load(teacher).tag_sents(text)                           # the POS column the chunker reads
+    task = TeacherTagTask(crf, chunks, None, pos, 8)
+    assert task.tagged == crf.tag_sents(pos) and len(task.tagged[0][0]) == 3
+    assert student.n_features == 1 and student.meta["distilled"]["features_from"] == str(teacher)
+    with pytest.raises(ValueError, match="teacher 1 reads 1 feature column"):
+        TeacherTagTask(crf, [[(w, t) for w, _, t in s] for s in chunks], None, pos, 8)

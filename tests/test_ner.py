@@ -35,8 +35,12 @@ def test_conll2002_splits_for_both_languages():
     assert all(len(t) == 3 and t[0] != "-DOCSTART-" for s in dutch for t in s)
     tags = Counter(t[-1] for s in dutch for t in s)
     assert {t[2:] for t in tags if t != "O"} == {"PER", "ORG", "LOC", "MISC"}
+    pos = corpora.load("conll2002", "test", lang="ned", column="pos")      # the POS column as the label
+    assert [[(w, p) for w, p, _ in s] for s in dutch] == pos
     with pytest.raises(ValueError, match="esp .Spanish. or ned"):
         corpora.load("conll2002", "train", lang="fr")
+    with pytest.raises(ValueError, match="expected 'entity' or 'pos'"):
+        corpora.load("conll2002", "train", lang="ned", column="chunk")
 
 
 TAGS = ["O", "B-PER", "I-PER", "E-PER", "S-PER", "B-LOC", "I-LOC", "E-LOC", "S-LOC"]
