@@ -107,7 +107,7 @@ def feature_columns(text: list[list[str]], n_features: int, features_from: str |
     tagger = Tagger.load(features_from, device)
     if tagger.n_features:
         raise ValueError(f"features_from {features_from} must be a tagger of words only")
-    return [[tuple(t) for t in s] for s in tagger.tag_sents(text)]
+    return tagger.tag_sents(text)   # (word, tag) tuples: the tag is the teachers' feature column
 
 
 class DistillTask(TaggingTask):
@@ -161,8 +161,7 @@ class TeacherTagTask(TaggingTask):
         teachers = [teachers] if isinstance(teachers, Tagger) else list(teachers)
         labels = check_teachers(teachers, TaggingTask(train, None, batch_size), soft=False)
         teacher = teachers[0] if len(teachers) == 1 else Tagger.ensemble(teachers)
-        self.n_gold = len(train)
-        self.tagged = [[tuple(t) for t in s] for s in teacher.tag_sents([list(s) for s in unlabelled])]
+        self.tagged = teacher.tag_sents(unlabelled)   # (word, [feature, ...,] tag) tuples, like train's items
         super().__init__([*train, *self.tagged], dev, batch_size)
         self.labels = labels
 
