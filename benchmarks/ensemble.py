@@ -4,6 +4,8 @@ span precision / recall / F1 (overall and per type) for chunk and entity tags, a
 
     python benchmarks/ensemble.py --corpus conll2000 --models runs/chunk-s1 runs/chunk-s2 runs/chunk-s3
     python benchmarks/ensemble.py --corpus conll2002 --lang esp --models runs/ner-s1 runs/ner-s2 runs/ner-s3
+    python benchmarks/ensemble.py --corpus conll2002 --lang ned --models runs/ner-nl-1 runs/ner-nl-2 \
+        --words-only --features-from runs/ned-pos     # POS column from our tagger, as raw text gets it
 
 Each member's tokens/s is measured as in the other benchmarks (whole split in one call, best pass);
 an ensemble of N runs every member, so it tags about N times slower.
@@ -22,6 +24,11 @@ def main() -> None:
     p.add_argument("--lang", default="esp", choices=["esp", "ned"], help="conll2002: the language (default: %(default)s)")
     p.add_argument("--models", nargs="+", required=True, metavar="DIR", help="saved taggers, at least 2")
     p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    p.add_argument("--words-only", action="store_true",
+                   help="give the models the test words alone: models that read a POS column get it from the "
+                        "tagger they carry (Tagger.feature_tagger), as plain words and raw text do")
+    p.add_argument("--features-from", metavar="DIR",
+                   help="with --words-only: the tagger of that column, for models that carry none")
     args = p.parse_args()
 
     import torch
@@ -34,11 +41,16 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     members = [Tagger.load(m) for m in args.models]
+    if args.features_from:
+        for member in members:
+            member.feature_tagger = member.feature_tagger or Tagger.load(args.features_from)
     ensemble = Tagger.ensemble(members)
     options = {"lang": args.lang} if args.corpus == "conll2002" else {}
     if args.corpus in ("conll2000", "conll2002"):
         options["pos_feature"] = members[0].n_features > 0
     test = corpora.load(args.corpus, "test", **options)
+    if args.words_only:
+        test = [[(item[0], item[-1]) for item in s] for s in test]
     tokens = [split_tagged(s)[0] for s in test]
     rows, types = [], []
     for name, t in [*zip(args.models, members), (f"ensemble of {len(members)}", ensemble)]:
@@ -47,7 +59,7 @@ def main() -> None:
         rows.append((name, f1, 100 * result.accuracy, _speed(t.tag_sents, tokens)))
         types.append(result.span_types() if result.chunks else {})
     print(f"\n{args.corpus}{'/' + args.lang if args.corpus == 'conll2002' else ''} test split: {result.tokens} tokens, "
-          f"torch threads {torch.get_num_threads()}")
+          f"torch threads {torch.get_num_threads()}" + (", words only" if args.words_only else ""))
     spans = rows[0][1] is not None
     print(f"{'model':<40}" + (f"{'precision':>11}{'recall':>9}{'F1':>8}" if spans else "") + f"{'accuracy':>10}{'tag tok/s':>12}")
     n = len(members)

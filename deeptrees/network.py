@@ -86,6 +86,23 @@ class TrainedNetwork:
         self.meta = meta or {}
         self.batch_size = self.BATCH_SIZE
         self.device = next(model.parameters()).device
+        self.parts: dict[str, TrainedNetwork] = {}   # networks it needs at inference, saved with it (attach)
+
+    def attach(self, name: str, part: TrainedNetwork) -> None:
+        """Carry ``part``, a network of the same kind, under ``name``: it moves, is saved and is loaded with
+        this one (as files of the same folder, replaced as one unit). What a name means is the subclass's:
+        :meth:`check_part` refuses names and networks it cannot use."""
+        if not isinstance(part, type(self)):
+            raise TypeError(f"a part of a {self.KIND} is a {type(self).__name__}, got {type(part).__name__}")
+        if part.parts:
+            raise ValueError(f"part {name!r} carries parts of its own; parts do not nest")
+        if part.int8:
+            raise ValueError(f"part {name!r} is an int8 copy, which cannot be saved; attach the network it was made from")
+        self.check_part(name, part)
+        self.parts[name] = part.to(self.device)
+
+    def check_part(self, name: str, part: TrainedNetwork) -> None:
+        raise ValueError(f"a {self.KIND} carries no parts (got {name!r})")
 
     @classmethod
     def new(cls, vocab: Vocab, config=None, vectors: WordVectors | None = None):
@@ -100,9 +117,11 @@ class TrainedNetwork:
         return net
 
     def to(self, device: str | torch.device = DEFAULT_DEVICE):
-        """Move the network to ``device`` (``auto``, ``cpu``, ``cuda``, ``cuda:N``); returns ``self``."""
+        """Move the network (and its parts) to ``device`` (``auto``, ``cpu``, ``cuda``, ``cuda:N``); returns ``self``."""
         self.device = resolve_device(device)
         self.model.to(self.device)
+        for part in self.parts.values():
+            part.to(self.device)
         return self
 
     def quantized(self):
@@ -116,7 +135,7 @@ class TrainedNetwork:
             model = torch.ao.quantization.quantize_dynamic(copy.deepcopy(self.model), {nn.LSTM, nn.GRU, nn.Linear},
                                                            dtype=torch.qint8)
         net = type(self)(model, self.vocab, self.config, self.meta)
-        net.int8 = True
+        net.int8, net.parts = True, dict(self.parts)
         return net
 
     def save(self, folder: str | Path, half: bool = False) -> Path:
@@ -125,7 +144,8 @@ class TrainedNetwork:
         ``half`` stores them as float16: half the file, rounded weights (measure the loaded model)."""
         if self.int8:
             raise ValueError("an int8 copy (quantized()) cannot be saved; save the network it was made from")
-        return save_network(folder, self.KIND, self.model, self.config, self.vocab, self.meta, half)
+        return save_network(folder, self.KIND, self.model, self.config, self.vocab, self.meta, half,
+                            {name: (p.model, p.config, p.vocab, p.meta) for name, p in self.parts.items()})
 
     @classmethod
     def shipped(cls, folder, train_hint: str):
@@ -142,7 +162,14 @@ class TrainedNetwork:
     def load(cls, folder: str | Path, device: str | torch.device = DEFAULT_DEVICE):
         """Load what :meth:`save` wrote onto ``device``; no code is executed (JSON + safetensors)."""
         device = resolve_device(device)   # a bad device fails before the folder is read
-        return cls(*load_network(folder, cls.KIND, cls.CONFIG, cls.MODULE)).to(device)
+        *own, parts = load_network(folder, cls.KIND, cls.CONFIG, cls.MODULE)
+        net = cls(*own)
+        for name, part in parts.items():
+            try:
+                net.attach(name, cls(*part))
+            except (TypeError, ValueError) as e:
+                raise ModelFileError(f"{Path(folder) / CONFIG}: part {name!r} does not fit the model: {e}") from None
+        return net.to(device)
 
 
 def load_embedding(folder: str | Path) -> tuple[Vocab, EmbeddingConfig, dict[str, torch.Tensor]]:

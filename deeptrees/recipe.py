@@ -151,8 +151,10 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
                   word_vectors: str | WordVectors | None = None, vector_dim: int = VECTOR_DIM,
                   char_lm: str | CharLM | None = None, char_lm_minutes: float = MAX_MINUTES,
                   held_out: Iterable[Sequence[str]] = (), init_embeddings_from: str | Path | None = None,
-                  meta: dict | None = None, run: RunOptions | None = None) -> tuple[TrainedNetwork, History]:
-    """Train ``task.network`` on ``task`` following the recipe above; returns the best network and history."""
+                  meta: dict | None = None, run: RunOptions | None = None,
+                  parts: dict[str, TrainedNetwork] | None = None) -> tuple[TrainedNetwork, History]:
+    """Train ``task.network`` on ``task`` following the recipe above; returns the best network and history.
+    ``parts`` are attached to it (:meth:`TrainedNetwork.attach`) before training, so every save carries them."""
     run = run or RunOptions()
     kind = task.network.KIND
     if isinstance(word_vectors, WordVectors) and init_embeddings_from is not None:
@@ -216,6 +218,8 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
         net.to(device)
         recipe["model_config"] = net.config.to_dict()
         net.meta = {"training": asdict(train_config), **(meta or {})}
+        for name, part in (parts or {}).items():
+            net.attach(name, part)
         if ckpt is not None and ckpt.state.history.best_epoch:
             net.meta.update(best_epoch=ckpt.state.history.best_epoch,
                             **{task.score_name: round(ckpt.state.history.best_score, 5)})

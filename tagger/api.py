@@ -64,7 +64,9 @@ class Tagger(TrainedNetwork, TaggerI):
         first = loaded[0]
         net = EnsembleNet([t.model for t in loaded], first.tagset)
         shared = {k: first.meta[k] for k in ("corpus", "cli", "language") if k in first.meta}   # what evaluate reads
-        return cls(net, first.vocab, first.config, {**shared, "members": len(loaded)})
+        together = cls(net, first.vocab, first.config, {**shared, "members": len(loaded)})
+        together.parts = dict(first.parts)    # the members share a vocabulary, features included
+        return together
 
     @property
     def members(self) -> int:
@@ -83,8 +85,52 @@ class Tagger(TrainedNetwork, TaggerI):
         """How many feature columns a token carries beside its word (0: tokens are plain str)."""
         return len(self.vocab.features or ())
 
+    @property
+    def feature_tagger(self) -> Tagger | None:
+        """The tagger of words that writes this model's feature column (e.g. POS tags), saved inside it; with
+        one, plain words and raw text can be tagged too (their column is tagged first). Set it with
+        ``ner.feature_tagger = Tagger.load(pos_dir)`` (then ``ner.save(...)``), ``tagger train
+        --features-from DIR``, or ``tagger distill --features-from DIR``."""
+        return self.parts.get("features")
+
+    @feature_tagger.setter
+    def feature_tagger(self, tagger: Tagger) -> None:
+        self.attach("features", tagger)
+
+    def check_part(self, name: str, part: Tagger) -> None:
+        if name != "features":
+            raise ValueError(f"a tagger carries one part, 'features' (the tagger of its feature column), not {name!r}")
+        if self.n_features != 1:
+            raise ValueError(f"a feature tagger writes one column beside each word; this model reads {self.n_features}")
+        if part.n_features or part.members > 1:
+            raise ValueError("a feature tagger must be one tagger of words only (no feature columns, no ensemble)")
+        known = set(self.vocab.features[0].strings)
+        unknown = [t for t in part.tagset if t not in known]
+        if unknown:
+            raise ValueError(f"the feature tagger's tags {' '.join(unknown[:8])}{' ...' if len(unknown) > 8 else ''} "
+                             f"are not values of this model's feature column (it knows "
+                             f"{' '.join(sorted(known - {'<pad>', '<unk>'})[:8])} ...): was it trained on that column?")
+
     def _check(self, tokens, where: str) -> list:
-        return check_tokens(tokens, where, self.n_features)
+        """A checked token list: tuples ``(word, feature, ...)`` for a model of features, or plain words
+        where a :attr:`feature_tagger` can add the column (see :meth:`_featured`)."""
+        plain = self.n_features and isinstance(tokens, list | tuple) and bool(tokens) and isinstance(tokens[0], str)
+        if plain and self.feature_tagger is None:
+            raise TypeError(f"{where} is plain words, but this model reads {self.n_features} feature column(s) beside "
+                            f"each word: give tokens (word, feature, ...), or give the model the tagger of that "
+                            f"column (Tagger.feature_tagger, --features-from)")
+        return check_tokens(tokens, where, 0 if plain else self.n_features)
+
+    def _featured(self, sentences: list[list]) -> list[list]:
+        """``sentences`` as the network reads them: the plain word lists among them (allowed by :meth:`_check`
+        only with a feature tagger) get its tags as their feature column, tagged together."""
+        plain = [i for i, s in enumerate(sentences) if s and isinstance(s[0], str)] if self.n_features else []
+        if not plain:
+            return sentences
+        out = list(sentences)
+        for i, tagged in zip(plain, self.feature_tagger._tag([sentences[i] for i in plain])):
+            out[i] = tagged
+        return out
 
     def tag(self, tokens: Sequence, probs: bool = False) -> list[tuple]:
         """Tag one tokenized sentence: ``["The", "dog"] -> [("The", "DT"), ("dog", "NN")]``.
@@ -140,7 +186,7 @@ class Tagger(TrainedNetwork, TaggerI):
     def _scores(self, sentences: list[list]) -> tuple[torch.Tensor, torch.Tensor]:
         """(tag scores, mask) of one batch of checked, non-empty sentences (callers run in inference mode)."""
         self.model.eval()
-        batch = encode_words(self.vocab, *split_batch(sentences)).to(self.device)
+        batch = encode_words(self.vocab, *split_batch(self._featured(sentences))).to(self.device)
         return self.model(batch), batch.mask
 
     @torch.inference_mode()
@@ -151,9 +197,10 @@ class Tagger(TrainedNetwork, TaggerI):
         pieces = [(i, *w) for i, s in enumerate(sentences) for w in windows(len(s), self.window, self.context)
                   if s]
         labels, features = self.vocab.labels.strings, self.n_features
+        read = self._featured(sentences)     # whole sentences: the feature tagger sees their full context
         for idx in token_batches([p[2] - p[1] for p in pieces], self.max_tokens):
             chunk = [pieces[j] for j in idx]
-            texts = [sentences[i][start:end] for i, start, end, _, _ in chunk]
+            texts = [read[i][start:end] for i, start, end, _, _ in chunk]
             scores, mask = self._scores(texts)
             tags = self.model.decode(scores, mask)
             p = self.model.tag_probs(scores, mask) if probs else None
@@ -165,6 +212,9 @@ class Tagger(TrainedNetwork, TaggerI):
                     chosen = p[row, a:b].gather(1, torch.tensor(seq[a:b])[:, None]).view(-1).tolist()
                     items = [(*item, q) for item, q in zip(items, chosen)]
                 out[i][keep:keep_end] = items
+        if read is not sentences:   # plain words in, (word, tag) out: the column the feature tagger wrote stays inside
+            out = [[(item[0], *item[1 + features:]) for item in tagged] if s is not r else tagged
+                   for s, r, tagged in zip(sentences, read, out)]
         return out
 
     def tag_text(self, text: str, probs: bool = False) -> list[list[tuple]]:
@@ -175,9 +225,10 @@ class Tagger(TrainedNetwork, TaggerI):
     def _tokenize(self, text: str, caller: str) -> Iterator[list[str]]:
         if not isinstance(text, str):
             raise TypeError(f"{caller}() takes a str, got {type(text).__name__}")
-        if self.n_features:
+        if self.n_features and self.feature_tagger is None:
             raise TypeError(f"this model reads {self.n_features} feature column(s) beside each word; raw text "
-                            f"has none: use the *_sents() methods with (word, feature, ...) tokens")
+                            f"has none: use the *_sents() methods with (word, feature, ...) tokens, or give the "
+                            f"model the tagger of that column (Tagger.feature_tagger, --features-from)")
         return iter_sentences(text, self.language)
 
     @property

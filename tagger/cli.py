@@ -132,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corpus_options(p)
     _add_train_files(p)
     p.add_argument("--max-train-sentences", type=positive_int, metavar="N", help="use only the first N training sentences")
+    p.add_argument("--features-from", metavar="DIR",
+                   help="for data with one feature column (e.g. --pos-feature): a tagger of words whose tags are that "
+                        "column (e.g. trained with --column pos), saved inside the model so that it also tags plain "
+                        "words and raw text; training still reads the data's own column")
     add_run_options(p)
     m = p.add_argument_group("network")
     m.add_argument("--cell", default=TaggerConfig.cell, choices=["lstm", "gru", "rnn"], help="recurrent cell (default: %(default)s)")
@@ -170,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--features-from", metavar="DIR",
                    help="for teachers that read a feature column beside each word (e.g. --pos-feature): a tagger "
                         "of words whose tags become that column of the unlabelled text, e.g. one trained on the "
-                        "labelled data's POS column (CRF students only)")
+                        "labelled data's POS column (CRF students only; default: the one the first teacher carries, "
+                        "if any); saved inside the student, so that it tags plain words and raw text")
     _add_train_files(p)
     add_run_options(p, start=False)
     m = p.add_argument_group("student network (its embedding is the teacher's)")
@@ -271,7 +276,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     tagger, history = train_tagger(train, dev, config, train_config, min_count=args.min_count, progress=not args.quiet,
                                    meta=meta, word_vectors=vectors, language=language, vector_dim=args.learned_vector_dim,
                                    held_out=_held_out(args), init_embeddings_from=args.init_embeddings_from,
-                                   char_lm=args.char_lm, char_lm_minutes=args.char_lm_minutes, **run_options(args))
+                                   char_lm=args.char_lm, char_lm_minutes=args.char_lm_minutes,
+                                   features_from=args.features_from, **run_options(args))
     report_saved(tagger, history, args.out, dev)
     return 0
 

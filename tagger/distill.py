@@ -37,7 +37,7 @@ from deeptrees.train import History, TrainConfig
 
 from .api import Tagger
 from .model import SequenceTagger, TaggerConfig
-from .train import TaggingTask, label_tensor
+from .train import TaggingTask, feature_tagger, label_tensor
 
 # the teacher's text, by its language: the word vectors' text, but for English not sentence_polarity
 # (review sentences, most of them SST's) and only CoNLL-2000's training half: 66k sentences, 1.4M tokens
@@ -95,18 +95,14 @@ def check_teachers(teachers: Sequence[Tagger], task: TaggingTask, soft: bool) ->
     return list(labels)
 
 
-def feature_columns(text: list[list[str]], n_features: int, features_from: str | Path | None,
-                    device: str | torch.device) -> list[list[tuple[str, str]]]:
-    """``text`` with the column teachers read beside each word, tagged by the ``features_from`` tagger."""
-    if features_from is None:
+def feature_columns(text: list[list[str]], n_features: int, tagger: Tagger | None) -> list[list[tuple[str, str]]]:
+    """``text`` with the column teachers read beside each word, tagged by ``tagger`` (a tagger of words)."""
+    if tagger is None:
         raise ValueError(f"the teacher reads {n_features} feature column(s) beside each word (e.g. POS tags), "
-                         f"which unlabelled text lacks: give features_from (--features-from), a tagger that tags "
-                         f"them")
+                         f"which unlabelled text lacks and it carries no tagger of: give features_from "
+                         f"(--features-from), a tagger that tags them")
     if n_features != 1:
         raise ValueError(f"the teacher reads {n_features} feature columns; features_from gives one")
-    tagger = Tagger.load(features_from, device)
-    if tagger.n_features:
-        raise ValueError(f"features_from {features_from} must be a tagger of words only")
     return tagger.tag_sents(text)   # (word, tag) tuples: the tag is the teachers' feature column
 
 
@@ -180,7 +176,8 @@ def distill(teacher: str | Path | Sequence[str | Path], train: Sequence[Sentence
     ``held_out`` (give your test sentences) are removed from the unlabelled text first. The student starts
     from the teacher's vocabulary and embedding. Teachers that read a feature column beside each word (a CRF
     student's only) need ``features_from``: a tagger folder whose tags become that column of the unlabelled
-    text (e.g. a POS tagger trained on the labelled data's POS column). ``run`` takes :class:`deeptrees.recipe.RunOptions`
+    text (e.g. a POS tagger trained on the labelled data's POS column; default: the first teacher's
+    :attr:`Tagger.feature_tagger`), saved inside the student. ``run`` takes :class:`deeptrees.recipe.RunOptions`
     fields as :func:`tagger.train.train_tagger` does."""
     folders = [teacher] if isinstance(teacher, (str, Path)) else list(teacher)
     if not folders:
@@ -193,8 +190,11 @@ def distill(teacher: str | Path | Sequence[str | Path], train: Sequence[Sentence
     source = unlabelled if isinstance(unlabelled, str) else "token lists"
     text = unlabelled_text(unlabelled, held_out, model.window)
     config = config or STUDENT
+    features = None
     if model.n_features and config.output == "crf":
-        text = feature_columns(text, model.n_features, features_from, run.get("device", DEFAULT_DEVICE))
+        features = feature_tagger(features_from, run.get("device", DEFAULT_DEVICE)) if features_from else \
+            model.feature_tagger
+        text = feature_columns(text, model.n_features, features)
     if progress:
         tqdm.write(f"{len(teachers)} teacher(s) tag {len(text):,} sentences ({sum(map(len, text)):,} tokens) of {source} ...")
     task = (TeacherTagTask if config.output == "crf" else DistillTask)(teachers, train, dev, text,
@@ -202,7 +202,8 @@ def distill(teacher: str | Path | Sequence[str | Path], train: Sequence[Sentence
     meta = {**(meta or {}), "language": model.language,
             "distilled": {"teacher": ", ".join(map(str, folders)), "unlabelled": source, "sentences": len(text),
                           "tokens": sum(map(len, text)),
-                          "features_from": str(features_from) if model.n_features else None,
+                          "features_from": str(features_from or "the teacher's feature tagger") if features else None,
                           "targets": "tag sequences" if config.output == "crf" else "tag distributions"}}
-    return train_network(task, config, train_config,
-                         init_embeddings_from=folders[0], meta=meta, run=RunOptions(out=out, progress=progress, **run))
+    return train_network(task, config, train_config, init_embeddings_from=folders[0], meta=meta,
+                         parts={"features": features} if features else None,
+                         run=RunOptions(out=out, progress=progress, **run))

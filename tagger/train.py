@@ -18,6 +18,7 @@ from corpora.tagged import Sentence, split_tagged
 from corpora.vocab import Vocab
 from corpora.text import check_language
 from corpora.wordvectors import DEFAULT_VECTORS, VECTOR_DIM, WordVectors, default_vectors
+from deeptrees.device import DEFAULT_DEVICE
 from deeptrees.recipe import RunOptions, Task, train_network
 from deeptrees.train import History, TrainConfig
 
@@ -117,7 +118,8 @@ def train_tagger(train: Sequence[Sentence], dev: Sequence[Sentence] | None = Non
                  meta: dict | None = None, word_vectors: str | WordVectors | None = DEFAULT_VECTORS,
                  *, language: str = "en", vector_dim: int = VECTOR_DIM, held_out: Iterable[Sequence[str]] = (),
                  init_embeddings_from: str | Path | None = None, char_lm: str | CharLM | None = None,
-                 char_lm_minutes: float = MAX_MINUTES, **run) -> tuple[Tagger, History]:
+                 char_lm_minutes: float = MAX_MINUTES, features_from: str | Path | Tagger | None = None,
+                 **run) -> tuple[Tagger, History]:
     """Build a vocabulary from ``train``, train with early stopping on ``dev`` accuracy (span F1 for chunk
     and entity tags).
 
@@ -131,6 +133,8 @@ def train_tagger(train: Sequence[Sentence], dev: Sequence[Sentence] | None = Non
     ("en", "es", "nl") is saved with the model: ``tag_text`` tokenizes by its rules, and the default
     vectors are learned from text in it (:func:`corpora.wordvectors.default_vectors`).
     ``init_embeddings_from`` starts from any saved model's embedding and vocabulary instead.
+    ``features_from`` (a tagger of words, or its folder), for sentences with one feature column, is saved
+    inside the model as its :attr:`Tagger.feature_tagger`, so it can tag plain words and raw text too.
     With ``out`` the best model so far is saved there after every improving epoch and a checkpoint
     after every epoch; ``run`` takes the other :class:`deeptrees.recipe.RunOptions` (``overwrite``,
     ``resume``, ``checkpoint_every``, ``device``, ``on_step``).
@@ -141,8 +145,18 @@ def train_tagger(train: Sequence[Sentence], dev: Sequence[Sentence] | None = Non
     meta = {**(meta or {}), "language": language}
     task = TaggingTask(train, dev, train_config.batch_size)
     dev_words = [[t[0] for t in s] for s in task.dev or ()]
+    parts = {"features": feature_tagger(features_from, run.get("device", DEFAULT_DEVICE))} if features_from else None
     return train_network(task, config or TaggerConfig(), train_config, min_count=min_count,
                          word_vectors=word_vectors, vector_dim=vector_dim, held_out=[*dev_words, *held_out],
                          init_embeddings_from=init_embeddings_from, char_lm=char_lm,
-                         char_lm_minutes=char_lm_minutes, meta=meta,
+                         char_lm_minutes=char_lm_minutes, meta=meta, parts=parts,
                          run=RunOptions(out=out, progress=progress, **run))
+
+
+def feature_tagger(source: str | Path | Tagger, device: str | torch.device = DEFAULT_DEVICE) -> Tagger:
+    """The tagger of words (a folder, or loaded) that writes a model's feature column, e.g. POS tags."""
+    tagger = source if isinstance(source, Tagger) else Tagger.load(source, device)
+    if tagger.n_features or tagger.members > 1:
+        raise ValueError(f"the feature tagger {source} must be one tagger of words only (it reads "
+                         f"{tagger.n_features} feature column(s){', and is an ensemble' if tagger.members > 1 else ''})")
+    return tagger

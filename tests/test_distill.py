@@ -133,10 +133,15 @@ def test_teachers_of_words_and_pos_learn_through_a_pos_tagger(teacher, treebank_
     with pytest.raises(ValueError, match="give features_from"):
         distill(tmp_path / "chunker", chunks, None, tiny_tagger_config(output="crf"), unlabelled=text, progress=False)
     student, _ = distill(tmp_path / "chunker", chunks, None, tiny_tagger_config(output="crf"), TrainConfig(epochs=1),
-                         unlabelled=text, features_from=teacher, progress=False)
+                         unlabelled=text, features_from=teacher, progress=False, out=tmp_path / "student")
     pos = Tagger.load(teacher).tag_sents(text)                           # the POS column the chunker reads
     task = TeacherTagTask(crf, chunks, None, pos, 8)
     assert task.tagged == crf.tag_sents(pos) and len(task.tagged[0][0]) == 3
     assert student.n_features == 1 and student.meta["distilled"]["features_from"] == str(teacher)
+    # the student carries the POS tagger: it tags plain words, and teaches without --features-from
+    assert student.tag(text[0]) == [(w, t) for w, _, t in student.tag(pos[0])]
+    second, _ = distill(tmp_path / "student", chunks, None, tiny_tagger_config(output="crf"), TrainConfig(epochs=1),
+                        unlabelled=text, progress=False)
+    assert second.feature_tagger is not None and "teacher's feature tagger" in second.meta["distilled"]["features_from"]
     with pytest.raises(ValueError, match="teacher 1 reads 1 feature column"):
         TeacherTagTask(crf, [[(w, t) for w, _, t in s] for s in chunks], None, pos, 8)

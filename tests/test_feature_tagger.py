@@ -1,0 +1,135 @@
+"""A model that reads a feature column (Dutch NER reading POS tags) carries the tagger of that column,
+so it tags plain words and raw text; the pair is saved and loaded as one folder."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import corpora
+from corpora.text import tokenize
+from deeptrees import TrainConfig
+from deeptrees.files import ModelFileError
+from tagger import Tagger, train_tagger
+from tests.conftest import tiny_tagger_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def dutch():
+    """Dutch sentences as (word, POS, entity) tokens and as (word, POS) pairs."""
+    ner = corpora.load("conll2002", "dev", lang="ned", pos_feature=True)[:120]
+    return ner, [[(w, p) for w, p, _ in s] for s in ner]
+
+
+@pytest.fixture(scope="module")
+def models(dutch, tmp_path_factory):
+    """A POS tagger trained on the NER data's POS column, and an NER model that carries it."""
+    ner_data, pos_data = dutch
+    out = tmp_path_factory.mktemp("feature-tagger")
+    pos, _ = train_tagger(pos_data, None, tiny_tagger_config(), TrainConfig(epochs=3, batch_size=10, lr=0.02),
+                          out=out / "pos", progress=False, word_vectors=None)
+    ner, _ = train_tagger(ner_data, None, tiny_tagger_config(output="crf"), TrainConfig(epochs=3, batch_size=10, lr=0.02),
+                          out=out / "ner", progress=False, word_vectors=None, language="nl", features_from=out / "pos")
+    return out, pos, ner
+
+
+def test_plain_words_are_tagged_through_the_carried_tagger(dutch, models):
+    out, pos, ner = models
+    loaded = Tagger.load(out / "ner")
+    assert loaded.feature_tagger is not None and repr(loaded.feature_tagger) == repr(pos)
+    meta = json.loads((out / "ner" / "config.json").read_text())
+    assert meta["format_version"] == 3 and set(meta["parts"]) == {"features"}
+    assert json.loads((out / "pos" / "config.json").read_text())["format_version"] == 2   # no parts: readable by older
+    words = [[w for w, _ in s] for s in dutch[1][:30]]
+    featured = pos.tag_sents(words)                                  # what the carried tagger writes
+    expected = loaded.tag_sents(featured)                            # (word, POS, entity) tuples
+    assert loaded.tag_sents(words) == [[(w, t) for w, _, t in s] for s in expected] == \
+        [[(w, t) for w, _, t in s] for s in ner.tag_sents(featured)]
+    assert loaded.tag_sents(words, probs=True) == [[(w, t, p) for w, _, t, p in s]
+                                                   for s in loaded.tag_sents(featured, probs=True)]
+    assert loaded.entities_sents(words, probs=True) == loaded.entities_sents(featured, probs=True)
+    assert loaded.nbest(words[0], 3) == loaded.nbest(featured[0], 3)
+    text = "Jan Janssen woont in Amsterdam en werkt bij Philips. Hij is fan van Ajax."
+    sentences = [tokenize(s, "nl") for s in ("Jan Janssen woont in Amsterdam en werkt bij Philips.",
+                                             "Hij is fan van Ajax.")]
+    assert loaded.entities_text(text) == loaded.entities_sents(sentences)
+    assert [[t for _, t in s] for s in loaded.tag_text(text)] == [[t for *_, t in s] for s in
+                                                                  loaded.tag_sents(pos.tag_sents(sentences))]
+    loaded.window, loaded.context = 8, 2                             # long sentences in windows: same column
+    assert [len(s) for s in loaded.tag_sents(words)] == [len(s) for s in words]
+    together = Tagger.ensemble([out / "ner", out / "ner"])        # members share the carried tagger
+    assert together.tag_sents(words) == [[(w, t) for w, _, t in s] for s in together.tag_sents(featured)]
+    with pytest.raises(TypeError, match="token 1 of sentence 0"):
+        loaded.tag_sents([[featured[0][0], "woont"]])                 # one sentence is either form, not both
+
+
+def test_a_model_without_its_feature_tagger_says_how_to_add_one(dutch, models, tmp_path):
+    out, pos, _ = models
+    bare, _ = train_tagger(dutch[0], None, tiny_tagger_config(), TrainConfig(epochs=1, batch_size=10),
+                           progress=False, word_vectors=None, language="nl")
+    with pytest.raises(TypeError, match="feature_tagger"):
+        bare.tag_text("Jan woont in Gent.")
+    with pytest.raises(TypeError, match="feature column"):
+        bare.tag(["Jan", "woont"])
+    bare.feature_tagger = pos                                        # attached afterwards, then saved
+    bare.save(tmp_path / "bare")
+    assert Tagger.load(tmp_path / "bare").tag(["Jan", "woont"]) == bare.tag(["Jan", "woont"])
+
+
+def test_bad_feature_taggers_are_refused(dutch, models, tiny_tagger, tmp_path):
+    out, pos, ner = models
+    entity_tagger, _ = train_tagger([[(w, t) for w, _, t in s] for s in dutch[0][:40]], None, tiny_tagger_config(),
+                                    TrainConfig(epochs=1, batch_size=10), progress=False, word_vectors=None)
+    copy = Tagger.load(out / "ner")
+    with pytest.raises(ValueError, match="are not values of this model's feature column"):
+        copy.feature_tagger = entity_tagger                          # tags entities, not POS
+    with pytest.raises(ValueError, match="parts do not nest"):
+        copy.feature_tagger = ner
+    with pytest.raises(ValueError, match="words only"):
+        copy.feature_tagger = Tagger(ner.model, ner.vocab, ner.config)   # reads a feature column itself
+    with pytest.raises(ValueError, match="this model reads 0"):
+        tiny_tagger.feature_tagger = pos
+    with pytest.raises(ValueError, match="one part, 'features'"):
+        copy.attach("lemmas", pos)
+    with pytest.raises(ValueError, match="int8"):
+        copy.feature_tagger = pos.quantized()
+    with pytest.raises(ValueError, match="words only"):
+        train_tagger(dutch[0][:20], None, tiny_tagger_config(), TrainConfig(epochs=1), progress=False,
+                     word_vectors=None, features_from=out / "ner")
+    for damage in ("weights", "kind"):                              # the carried files are checked like the model's
+        bad = tmp_path / damage
+        shutil.copytree(out / "ner", bad)
+        meta = json.loads((bad / "config.json").read_text())
+        if damage == "weights":
+            name = meta["files"]["features.weights"]["name"]
+            (bad / name).write_bytes(b"\x00garbage")
+            match = name
+        else:
+            meta["parts"]["features"]["kind"] = "treenet"
+            (bad / "config.json").write_text(json.dumps(meta))
+            match = "part 'features' is a 'treenet' model"
+        with pytest.raises(ModelFileError, match=match):
+            Tagger.load(bad)
+
+
+def test_cli_trains_with_a_feature_tagger_and_tags_raw_text(models, tmp_path):
+    out, pos, _ = models
+    def run(*args, stdin=""):
+        return subprocess.run([sys.executable, "-m", "tagger", *args], input=stdin, capture_output=True, text=True,
+                              cwd=ROOT)
+
+    done = run("train", "--corpus", "conll2002", "--lang", "ned", "--pos-feature", "--output", "crf",
+               "--features-from", str(out / "pos"), "--max-train-sentences", "60", "--epochs", "1",
+               "--word-vectors", "none", "--hidden", "8", "--quiet", "--out", str(tmp_path / "cli"))
+    assert done.returncode == 0, done.stderr
+    model = Tagger.load(tmp_path / "cli")
+    assert model.feature_tagger is not None and model.meta["cli"]["features_from"] == str(out / "pos")
+    text = "Jan Janssen woont in Amsterdam.\nHij werkt bij Philips in Eindhoven.\n"
+    done = run("tag", "--model", str(tmp_path / "cli"), "--format", "tsv", stdin=text)
+    assert done.returncode == 0, done.stderr
+    want = [model.tag(tokenize(line, "nl")) for line in text.splitlines()]
+    assert done.stdout == "".join("\n".join("\t".join(item) for item in s) + "\n\n" for s in want)
