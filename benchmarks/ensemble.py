@@ -42,8 +42,9 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     members = [Tagger.load(m) for m in args.models]
     if args.features_from:
+        carried = Tagger.load(args.features_from)
         for member in members:
-            member.feature_tagger = member.feature_tagger or Tagger.load(args.features_from)
+            member.feature_tagger = member.feature_tagger or carried
     ensemble = Tagger.ensemble(members)
     options = {"lang": args.lang} if args.corpus == "conll2002" else {}
     if args.corpus in ("conll2000", "conll2002"):

@@ -28,7 +28,7 @@ from .files import ModelFileError, read_file, read_pointer, write_folder
 FORMAT_VERSION = 3      # 3: may carry parts; 2: content-named files with SHA-256 in config.json; 1: fixed names
 PLAIN_VERSION = 2       # what a folder without parts is written as, so older packages still read it
 CONFIG = "config.json"
-PART_NAME = re.compile(r"^[a-z]+$")   # a part's name prefixes its file names (see deeptrees.files)
+PART_NAME = re.compile(r"[a-z]+")   # a part's name prefixes its file names (see deeptrees.files)
 LEGACY = {"weights": "model.safetensors", "vocab": "vocab.json"}   # format 1 names
 
 
@@ -42,7 +42,7 @@ def save_model(folder: str | Path, kind: str, config: dict, vocab: Vocab, state:
         files["history"] = ("history.json", json.dumps(history, indent=1).encode("utf-8"))
     meta = {"format_version": FORMAT_VERSION if parts else PLAIN_VERSION, "kind": kind, "config": config}
     for name, part in (parts or {}).items():
-        if not PART_NAME.match(name):
+        if not PART_NAME.fullmatch(name):
             raise ValueError(f"a part's name is lower-case letters, got {name!r}")
         files[f"{name}.weights"] = (f"{name}model.safetensors", tensors_to_bytes(part.state))
         files[f"{name}.vocab"] = (f"{name}vocab.json", vocab_to_bytes(part.vocab))
@@ -106,7 +106,7 @@ def load_model(folder: str | Path, kind: str) -> SavedModel:
         raise ModelFileError(f"{folder / CONFIG} holds a {found_kind!r} model, not a {kind!r} model")
     parts = meta.get("parts", {}) if meta["format_version"] >= 3 else {}
     if not isinstance(parts, dict) or not all(isinstance(p, dict) and isinstance(p.get("config"), dict)
-                                              and PART_NAME.match(str(n)) for n, p in parts.items()):
+                                              and PART_NAME.fullmatch(str(n)) for n, p in parts.items()):
         raise ModelFileError(f"{folder / CONFIG} is corrupt: its 'parts' are not {{name: {{kind, config}}}}")
     for name, part in parts.items():
         if part.get("kind") != kind:

@@ -135,7 +135,7 @@ class TrainedNetwork:
             model = torch.ao.quantization.quantize_dynamic(copy.deepcopy(self.model), {nn.LSTM, nn.GRU, nn.Linear},
                                                            dtype=torch.qint8)
         net = type(self)(model, self.vocab, self.config, self.meta)
-        net.int8, net.parts = True, dict(self.parts)
+        net.int8, net.parts = True, {name: part.quantized() for name, part in self.parts.items()}
         return net
 
     def save(self, folder: str | Path, half: bool = False) -> Path:

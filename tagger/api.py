@@ -65,7 +65,7 @@ class Tagger(TrainedNetwork, TaggerI):
         net = EnsembleNet([t.model for t in loaded], first.tagset)
         shared = {k: first.meta[k] for k in ("corpus", "cli", "language") if k in first.meta}   # what evaluate reads
         together = cls(net, first.vocab, first.config, {**shared, "members": len(loaded)})
-        together.parts = dict(first.parts)    # the members share a vocabulary, features included
+        together.parts = dict(loaded[0].parts)    # check_members: they carry the same feature tagger, or none
         return together
 
     @property
@@ -94,22 +94,16 @@ class Tagger(TrainedNetwork, TaggerI):
         return self.parts.get("features")
 
     @feature_tagger.setter
-    def feature_tagger(self, tagger: Tagger) -> None:
-        self.attach("features", tagger)
+    def feature_tagger(self, tagger: Tagger | None) -> None:
+        if tagger is None:
+            self.parts.pop("features", None)
+        else:
+            self.attach("features", tagger)    # moved to this model's device
 
     def check_part(self, name: str, part: Tagger) -> None:
         if name != "features":
             raise ValueError(f"a tagger carries one part, 'features' (the tagger of its feature column), not {name!r}")
-        if self.n_features != 1:
-            raise ValueError(f"a feature tagger writes one column beside each word; this model reads {self.n_features}")
-        if part.n_features or part.members > 1:
-            raise ValueError("a feature tagger must be one tagger of words only (no feature columns, no ensemble)")
-        known = set(self.vocab.features[0].strings)
-        unknown = [t for t in part.tagset if t not in known]
-        if unknown:
-            raise ValueError(f"the feature tagger's tags {' '.join(unknown[:8])}{' ...' if len(unknown) > 8 else ''} "
-                             f"are not values of this model's feature column (it knows "
-                             f"{' '.join(sorted(known - {'<pad>', '<unk>'})[:8])} ...): was it trained on that column?")
+        check_feature_tagger(part, self.n_features, self.vocab.features[0].strings if self.vocab.features else ())
 
     def _check(self, tokens, where: str) -> list:
         """A checked token list: tuples ``(word, feature, ...)`` for a model of features, or plain words
@@ -119,6 +113,11 @@ class Tagger(TrainedNetwork, TaggerI):
             raise TypeError(f"{where} is plain words, but this model reads {self.n_features} feature column(s) beside "
                             f"each word: give tokens (word, feature, ...), or give the model the tagger of that "
                             f"column (Tagger.feature_tagger, --features-from)")
+        if plain:
+            for i, tok in enumerate(tokens):
+                if isinstance(tok, list | tuple):
+                    raise TypeError(f"token {i} of {where} is {tok!r}, token 0 a plain word: a sentence is all plain "
+                                    f"words (its feature column is tagged) or all (word, feature, ...) tuples")
         return check_tokens(tokens, where, 0 if plain else self.n_features)
 
     def _featured(self, sentences: list[list]) -> list[list]:
@@ -253,7 +252,7 @@ class Tagger(TrainedNetwork, TaggerI):
         if chunk_scheme(self.tagset) is None:
             raise ValueError(f"{self!r} does not tag chunks or entities (its tags: {' '.join(self.tagset[:8])} ...); "
                              f"entities need a model trained on IOB, IOB2 or BIOES tags")
-        checked = [self._check(s, f"sentence {i}") for i, s in enumerate(sentences)]
+        checked = self._featured([self._check(s, f"sentence {i}") for i, s in enumerate(sentences)])   # once
         if probs:
             for i, tokens in enumerate(checked):
                 self._whole(tokens, f"entities(probs=True) (sentence {i})")
@@ -297,6 +296,21 @@ class Tagger(TrainedNetwork, TaggerI):
         members = f"ensemble of {self.members}: " if self.members > 1 else ""
         return (f"Tagger({members}{c.num_layers}-layer {'Bi' if c.bidirectional else ''}{c.cell.upper()}{crf}, "
                 f"{len(self.vocab.labels)} tags, {len(self.vocab.words)} words)")
+
+
+def check_feature_tagger(tagger: Tagger, columns: int, values: Iterable[str]) -> None:
+    """Refuse a tagger that cannot write a model's feature column: the model (or its data) reads ``columns``
+    columns beside each word, the first of which takes ``values``."""
+    if columns != 1:
+        raise ValueError(f"a feature tagger writes one column beside each word; this model (its data) reads {columns}")
+    if tagger.n_features or tagger.members > 1:
+        raise ValueError("a feature tagger must be one tagger of words only (no feature columns, no ensemble)")
+    known = set(values) - {"<pad>", "<unk>"}
+    unknown = [t for t in tagger.tagset if t not in known]
+    if unknown:
+        raise ValueError(f"the feature tagger's tags {' '.join(unknown[:8])}{' ...' if len(unknown) > 8 else ''} "
+                         f"are not values of this model's feature column (it knows {' '.join(sorted(known)[:8])} "
+                         f"...): was it trained on that column?")
 
 
 def load_default() -> Tagger:

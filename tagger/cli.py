@@ -194,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split (default: test)")
     p.add_argument("--file", help="evaluate on this file (see --file-format) instead of --corpus")
     p.add_argument("--no-report", action="store_true", help="skip the per-tag (per chunk type) table")
+    p.add_argument("--words-only", action="store_true",
+                   help="give the model the words alone: one that reads a feature column (e.g. --pos-feature) gets "
+                        "it from the tagger it carries (--features-from), as raw text does, instead of the data's")
     p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
     p.add_argument("--int8", action="store_true",
                    help="int8 recurrent and linear layers on the CPU: ~1.3x faster, a score may differ in the second "
@@ -329,6 +332,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         for key in ("corpus", "tagset", "column", "lang"):
             setattr(args, key, saved.get(key, getattr(args, key)) if key != "corpus" else saved.get(key, "treebank"))
     gold = _data(args, args.split, args.file, pos_feature=tagger.n_features > 0)
+    if args.words_only:
+        gold = [[(item[0], item[-1]) for item in s] for s in gold]
     check_tagset(gold, tagger.tagset)
     result = evaluate(tagger.tag_sents, gold, tagger.vocab.knows)
     print(result.summary())

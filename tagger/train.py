@@ -22,7 +22,7 @@ from deeptrees.device import DEFAULT_DEVICE
 from deeptrees.recipe import RunOptions, Task, train_network
 from deeptrees.train import History, TrainConfig
 
-from .api import Tagger
+from .api import Tagger, check_feature_tagger
 from .evaluate import evaluate
 from .chunks import chunk_scheme, to_iob2
 from .model import IGNORE, SequenceTagger, TaggerConfig
@@ -145,7 +145,12 @@ def train_tagger(train: Sequence[Sentence], dev: Sequence[Sentence] | None = Non
     meta = {**(meta or {}), "language": language}
     task = TaggingTask(train, dev, train_config.batch_size)
     dev_words = [[t[0] for t in s] for s in task.dev or ()]
-    parts = {"features": feature_tagger(features_from, run.get("device", DEFAULT_DEVICE))} if features_from else None
+    parts = None
+    if features_from is not None:   # checked before anything is learned or a run overwritten
+        carried = feature_tagger(features_from, run.get("device", DEFAULT_DEVICE))
+        check_feature_tagger(carried, len(task.features[0][0]) if task.features else 0,
+                             {f[0] for s in task.features or () for f in s})
+        parts = {"features": carried}
     return train_network(task, config or TaggerConfig(), train_config, min_count=min_count,
                          word_vectors=word_vectors, vector_dim=vector_dim, held_out=[*dev_words, *held_out],
                          init_embeddings_from=init_embeddings_from, char_lm=char_lm,

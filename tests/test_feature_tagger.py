@@ -32,7 +32,7 @@ def models(dutch, tmp_path_factory):
     out = tmp_path_factory.mktemp("feature-tagger")
     pos, _ = train_tagger(pos_data, None, tiny_tagger_config(), TrainConfig(epochs=3, batch_size=10, lr=0.02),
                           out=out / "pos", progress=False, word_vectors=None)
-    ner, _ = train_tagger(ner_data, None, tiny_tagger_config(output="crf"), TrainConfig(epochs=3, batch_size=10, lr=0.02),
+    ner, _ = train_tagger(ner_data, None, tiny_tagger_config(output="crf"), TrainConfig(epochs=8, batch_size=10, lr=0.02),
                           out=out / "ner", progress=False, word_vectors=None, language="nl", features_from=out / "pos")
     return out, pos, ner
 
@@ -40,18 +40,22 @@ def models(dutch, tmp_path_factory):
 def test_plain_words_are_tagged_through_the_carried_tagger(dutch, models):
     out, pos, ner = models
     loaded = Tagger.load(out / "ner")
-    assert loaded.feature_tagger is not None and repr(loaded.feature_tagger) == repr(pos)
+    words = [[w for w, _ in s] for s in dutch[1][:30]]
+    assert loaded.feature_tagger.tag_sents(words) == pos.tag_sents(words)
     meta = json.loads((out / "ner" / "config.json").read_text())
     assert meta["format_version"] == 3 and set(meta["parts"]) == {"features"}
     assert json.loads((out / "pos" / "config.json").read_text())["format_version"] == 2   # no parts: readable by older
-    words = [[w for w, _ in s] for s in dutch[1][:30]]
     featured = pos.tag_sents(words)                                  # what the carried tagger writes
     expected = loaded.tag_sents(featured)                            # (word, POS, entity) tuples
     assert loaded.tag_sents(words) == [[(w, t) for w, _, t in s] for s in expected] == \
         [[(w, t) for w, _, t in s] for s in ner.tag_sents(featured)]
     assert loaded.tag_sents(words, probs=True) == [[(w, t, p) for w, _, t, p in s]
                                                    for s in loaded.tag_sents(featured, probs=True)]
-    assert loaded.entities_sents(words, probs=True) == loaded.entities_sents(featured, probs=True)
+    found = loaded.entities_sents(words, probs=True)
+    assert found == loaded.entities_sents(featured, probs=True) and sum(map(len, found)) > 0
+    assert list(loaded.tag_stream(iter(words))) == loaded.tag_sents(words)
+    assert [[t for _, t in s] for s in loaded.quantized().tag_sents(words)] == \
+        [[t for *_, t in s] for s in loaded.quantized().tag_sents(featured)]
     assert loaded.nbest(words[0], 3) == loaded.nbest(featured[0], 3)
     text = "Jan Janssen woont in Amsterdam en werkt bij Philips. Hij is fan van Ajax."
     sentences = [tokenize(s, "nl") for s in ("Jan Janssen woont in Amsterdam en werkt bij Philips.",
@@ -59,12 +63,14 @@ def test_plain_words_are_tagged_through_the_carried_tagger(dutch, models):
     assert loaded.entities_text(text) == loaded.entities_sents(sentences)
     assert [[t for _, t in s] for s in loaded.tag_text(text)] == [[t for *_, t in s] for s in
                                                                   loaded.tag_sents(pos.tag_sents(sentences))]
-    loaded.window, loaded.context = 8, 2                             # long sentences in windows: same column
-    assert [len(s) for s in loaded.tag_sents(words)] == [len(s) for s in words]
+    loaded.window, loaded.context = 8, 2       # long sentences in windows: the column is tagged on the whole
+    assert loaded.tag_sents(words) == [[(w, t) for w, _, t in s] for s in loaded.tag_sents(featured)]
     together = Tagger.ensemble([out / "ner", out / "ner"])        # members share the carried tagger
     assert together.tag_sents(words) == [[(w, t) for w, _, t in s] for s in together.tag_sents(featured)]
     with pytest.raises(TypeError, match="token 1 of sentence 0"):
         loaded.tag_sents([[featured[0][0], "woont"]])                 # one sentence is either form, not both
+    with pytest.raises(TypeError, match="token 1 of sentence 0 is .* all plain words"):
+        loaded.tag_sents([["Jan", ("woont", "V")]])
 
 
 def test_a_model_without_its_feature_tagger_says_how_to_add_one(dutch, models, tmp_path):
@@ -78,6 +84,10 @@ def test_a_model_without_its_feature_tagger_says_how_to_add_one(dutch, models, t
     bare.feature_tagger = pos                                        # attached afterwards, then saved
     bare.save(tmp_path / "bare")
     assert Tagger.load(tmp_path / "bare").tag(["Jan", "woont"]) == bare.tag(["Jan", "woont"])
+    bare.feature_tagger = None                                       # and taken off: the folder is format 2 again
+    bare.save(tmp_path / "bare")
+    assert json.loads((tmp_path / "bare" / "config.json").read_text())["format_version"] == 2
+    assert not list((tmp_path / "bare").glob("features*")) and Tagger.load(tmp_path / "bare").feature_tagger is None
 
 
 def test_bad_feature_taggers_are_refused(dutch, models, tiny_tagger, tmp_path):
@@ -91,7 +101,7 @@ def test_bad_feature_taggers_are_refused(dutch, models, tiny_tagger, tmp_path):
         copy.feature_tagger = ner
     with pytest.raises(ValueError, match="words only"):
         copy.feature_tagger = Tagger(ner.model, ner.vocab, ner.config)   # reads a feature column itself
-    with pytest.raises(ValueError, match="this model reads 0"):
+    with pytest.raises(ValueError, match=r"this model \(its data\) reads 0"):
         tiny_tagger.feature_tagger = pos
     with pytest.raises(ValueError, match="one part, 'features'"):
         copy.attach("lemmas", pos)
@@ -100,6 +110,15 @@ def test_bad_feature_taggers_are_refused(dutch, models, tiny_tagger, tmp_path):
     with pytest.raises(ValueError, match="words only"):
         train_tagger(dutch[0][:20], None, tiny_tagger_config(), TrainConfig(epochs=1), progress=False,
                      word_vectors=None, features_from=out / "ner")
+    with pytest.raises(ValueError, match=r"\(its data\) reads 0"):                      # data without a column
+        train_tagger(dutch[1][:20], None, tiny_tagger_config(), TrainConfig(epochs=1), progress=False,
+                     word_vectors=None, features_from=out / "pos")
+    with pytest.raises(ValueError, match="other settings .*parts"):   # a resumed run carries the same tagger
+        train_tagger(dutch[0], None, tiny_tagger_config(output="crf"), TrainConfig(epochs=8, batch_size=10, lr=0.02),
+                     out=out / "ner", progress=False, word_vectors=None, language="nl", resume=True)
+    other = Tagger(ner.model, ner.vocab, ner.config)
+    with pytest.raises(ValueError, match="another feature tagger"):
+        Tagger.ensemble([ner, other])
     for damage in ("weights", "kind"):                              # the carried files are checked like the model's
         bad = tmp_path / damage
         shutil.copytree(out / "ner", bad)
@@ -133,3 +152,6 @@ def test_cli_trains_with_a_feature_tagger_and_tags_raw_text(models, tmp_path):
     assert done.returncode == 0, done.stderr
     want = [model.tag(tokenize(line, "nl")) for line in text.splitlines()]
     assert done.stdout == "".join("\n".join("\t".join(item) for item in s) + "\n\n" for s in want)
+    for words_only in ([], ["--words-only"]):                        # the data's POS column, or the carried tagger's
+        done = run("evaluate", "--model", str(tmp_path / "cli"), "--split", "dev", "--no-report", *words_only)
+        assert done.returncode == 0 and "F1" in done.stdout, done.stderr
