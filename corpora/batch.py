@@ -54,7 +54,7 @@ class WordBatch:
 
     @property
     def mask(self) -> torch.Tensor:
-        return self.word_ids != 0
+        return self.type_index != 0     # by position: a word spelled like the padding symbol is still a word
 
     def by_type(self) -> "WordBatch":
         """The batch's distinct word forms as one sequence, each once, in ``char_ids`` row order: what

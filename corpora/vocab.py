@@ -117,6 +117,8 @@ class Vocab:
         ids = self._word_ids.get(word)
         if ids is None:
             key = normalize(word)
+            if key == PAD:   # text spelling the padding symbol is an unknown word, not padding
+                key = UNK
             ids = self.words.index(key), self.vector_words.index(key) if self.vector_words is not None else 0
             if len(self._word_ids) < CACHE_SIZE:
                 self._word_ids[word] = ids

@@ -4,6 +4,7 @@ import nltk
 import pytest
 
 import corpora
+from corpora.batch import encode_words
 from corpora.vocab import Vocab, normalize
 
 
@@ -74,6 +75,16 @@ def test_vocab_build_normalises_and_round_trips(tmp_path):
     assert v.labels.strings == ["CD", "DT", "NN", "VBD"]
     w = Vocab.from_dict(json.loads(json.dumps(v.to_dict())))
     assert w.to_dict() == v.to_dict() and w.word_id("The") == v.word_id("the")
+
+
+def test_words_spelled_like_padding_are_words(tiny_tagger):
+    """Found by the fuzz test: a one-token sentence '<PAD>' came back untagged, read as padding."""
+    v = Vocab.build([["the", "cat"]], [["DT", "NN"]])
+    batch = encode_words(v, [["<PAD>", "<pad>"], ["cat"]])
+    assert batch.mask.tolist() == [[True, True], [True, False]]
+    assert batch.word_ids[0].tolist() == [v.words.unk_id] * 2
+    for sent in (["<PAD>"], ["<pad>", "<unk>", "x"]):
+        assert [w for w, _ in tiny_tagger.tag(sent)] == sent
 
 
 def test_vocab_min_count_cuts_rare_words():
