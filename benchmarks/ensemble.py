@@ -34,7 +34,7 @@ def main() -> None:
     import torch
 
     import corpora
-    from corpora.tagged import split_tagged
+    from corpora.tagged import split_tagged, words_and_tags
     from tagger import Tagger
     from tagger.evaluate import evaluate
 
@@ -51,7 +51,7 @@ def main() -> None:
         options["pos_feature"] = members[0].n_features > 0
     test = corpora.load(args.corpus, "test", **options)
     if args.words_only:
-        test = [[(item[0], item[-1]) for item in s] for s in test]
+        test = words_and_tags(test)
     tokens = [split_tagged(s)[0] for s in test]
     rows, types = [], []
     for name, t in [*zip(args.models, members), (f"ensemble of {len(members)}", ensemble)]:

@@ -134,6 +134,11 @@ def split_tagged(sentence: Sequence[Sequence[str]]) -> tuple[list, list[str]]:
     return tokens, [t[-1] for t in sentence]
 
 
+def words_and_tags(sentences: Sequence[Sequence[Sequence[str]]]) -> list[Sentence]:
+    """``(word, feature, ..., tag)`` sentences as ``(word, tag)`` pairs: the input columns dropped."""
+    return [[(item[0], item[-1]) for item in s] for s in sentences]
+
+
 def load(name: str, split: str = "train", **options) -> list[Sentence]:
     """Load a tagged corpus by name: ``treebank`` (``tagset=``), ``brown``, ``conll2000`` (``column=``,
     ``pos_feature=``), ``conll2002`` (``lang=``, ``pos_feature=``, ``column=``)."""

@@ -120,8 +120,7 @@ def load_model(folder: str | Path, kind: str) -> SavedModel:
                 raise ModelFileError(f"model folder {folder} is missing {legacy}")
             blobs[role] = paths[role].read_bytes()
         else:
-            blobs[role] = read_file(folder, CONFIG, meta, role)
-            paths[role] = folder / meta["files"][role]["name"]
+            blobs[role], paths[role] = _listed(folder, meta, role)
     history = None
     if "history" in meta.get("files", {}):
         raw = read_file(folder, CONFIG, meta, "history")
@@ -131,12 +130,16 @@ def load_model(folder: str | Path, kind: str) -> SavedModel:
             raise ModelFileError(f"{folder / meta['files']['history']['name']} is corrupt: {e}") from None
     saved = {}
     for name, part in parts.items():
-        files = {role: (read_file(folder, CONFIG, meta, f"{name}.{role}"), folder / meta["files"][f"{name}.{role}"]["name"])
-                 for role in ("vocab", "weights")}
-        saved[name] = SavedModel(part["config"], vocab_from_bytes(*files["vocab"]),
-                                 tensors_from_bytes(*files["weights"]), files["weights"][1])
+        weights = _listed(folder, meta, f"{name}.weights")
+        saved[name] = SavedModel(part["config"], vocab_from_bytes(*_listed(folder, meta, f"{name}.vocab")),
+                                 tensors_from_bytes(*weights), weights[1])
     return SavedModel(config, vocab_from_bytes(blobs["vocab"], paths["vocab"]),
                       tensors_from_bytes(blobs["weights"], paths["weights"]), paths["weights"], history, saved)
+
+
+def _listed(folder: Path, meta: dict, role: str) -> tuple[bytes, Path]:
+    """The checked bytes and the path of the file ``config.json`` lists under ``role``."""
+    return read_file(folder, CONFIG, meta, role), folder / meta["files"][role]["name"]
 
 
 def model_kind(folder: str | Path) -> str:

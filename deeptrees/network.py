@@ -22,7 +22,8 @@ from corpora.wordvectors import WordVectors
 
 from .device import DEFAULT_DEVICE, resolve_device
 from .files import ModelFileError
-from .modelfile import CONFIG, load_model, load_network, model_kind, save_network
+from .files import sha256
+from .modelfile import CONFIG, load_model, load_network, model_kind, save_network, tensors_to_bytes, vocab_to_bytes
 
 
 class NetworkConfig:
@@ -103,6 +104,10 @@ class TrainedNetwork:
 
     def check_part(self, name: str, part: TrainedNetwork) -> None:
         raise ValueError(f"a {self.KIND} carries no parts (got {name!r})")
+
+    def digest(self) -> str:
+        """SHA-256 of the vocabulary and weights: equal for the same network, wherever it was loaded from."""
+        return sha256(vocab_to_bytes(self.vocab) + tensors_to_bytes(self.model.state_dict()))
 
     @classmethod
     def new(cls, vocab: Vocab, config=None, vectors: WordVectors | None = None):

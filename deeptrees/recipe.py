@@ -33,8 +33,7 @@ from corpora.wordvectors import VECTOR_DIM, WordVectors, names_nothing, sized_fo
 from . import distributed
 from .checkpoint import checkpoint_folder, has_checkpoint, load_checkpoint, save_checkpoint
 from .device import DEFAULT_DEVICE, resolve_device
-from .files import sha256
-from .modelfile import CONFIG, check_state, tensors_to_bytes, vocab_to_bytes
+from .modelfile import CONFIG, check_state, vocab_to_bytes
 from .network import TrainedNetwork, load_embedding
 from .train import RESUMABLE, History, TrainConfig, TrainState, fit, set_seed
 
@@ -184,7 +183,7 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
                   "init_embeddings_from": str(init_embeddings_from) if init_embeddings_from else None,
                   "data": fingerprint(task.data()), "meta": meta or {}}
         if parts:   # a resumed run carries the same networks (their weights, wherever they were loaded from)
-            recipe["parts"] = {name: sha256(tensors_to_bytes(p.model.state_dict())) for name, p in parts.items()}
+            recipe["parts"] = {name: part.digest() for name, part in parts.items()}
         ckpt = load_checkpoint(out, kind) if run.resume else None
         if ckpt is not None:
             check_same_run(ckpt.recipe, recipe, out)

@@ -21,6 +21,7 @@ from nltk.tag.api import TaggerI
 
 from corpora.batch import check_tokens, encode_words, split_tokens, token_batches, windows
 from corpora.text import iter_sentences
+from corpora.vocab import PAD, UNK
 from deeptrees.device import DEFAULT_DEVICE
 from deeptrees.network import TrainedNetwork
 
@@ -171,7 +172,7 @@ class Tagger(TrainedNetwork, TaggerI):
         if not tokens:
             return [([], 0.0)]
         with torch.inference_mode():
-            scores, mask = self._scores([tokens])
+            scores, mask = self._scores(self._featured([tokens]))
             paths = self.model.nbest(scores, mask, k)[0]
         return [([self.vocab.labels[t] for t in seq], score) for seq, score in paths]
 
@@ -183,9 +184,10 @@ class Tagger(TrainedNetwork, TaggerI):
         return tokens
 
     def _scores(self, sentences: list[list]) -> tuple[torch.Tensor, torch.Tensor]:
-        """(tag scores, mask) of one batch of checked, non-empty sentences (callers run in inference mode)."""
+        """(tag scores, mask) of one batch of checked, non-empty sentences, plain words already given their
+        feature column (:meth:`_featured`); callers run in inference mode."""
         self.model.eval()
-        batch = encode_words(self.vocab, *split_batch(self._featured(sentences))).to(self.device)
+        batch = encode_words(self.vocab, *split_batch(sentences)).to(self.device)
         return self.model(batch), batch.mask
 
     @torch.inference_mode()
@@ -305,7 +307,7 @@ def check_feature_tagger(tagger: Tagger, columns: int, values: Iterable[str]) ->
         raise ValueError(f"a feature tagger writes one column beside each word; this model (its data) reads {columns}")
     if tagger.n_features or tagger.members > 1:
         raise ValueError("a feature tagger must be one tagger of words only (no feature columns, no ensemble)")
-    known = set(values) - {"<pad>", "<unk>"}
+    known = set(values) - {PAD, UNK}
     unknown = [t for t in tagger.tagset if t not in known]
     if unknown:
         raise ValueError(f"the feature tagger's tags {' '.join(unknown[:8])}{' ...' if len(unknown) > 8 else ''} "

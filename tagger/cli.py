@@ -324,6 +324,8 @@ def cmd_distill(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from corpora.tagged import words_and_tags
+
     from .evaluate import check_tagset, evaluate
 
     tagger = _load_tagger(args)
@@ -333,7 +335,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             setattr(args, key, saved.get(key, getattr(args, key)) if key != "corpus" else saved.get(key, "treebank"))
     gold = _data(args, args.split, args.file, pos_feature=tagger.n_features > 0)
     if args.words_only:
-        gold = [[(item[0], item[-1]) for item in s] for s in gold]
+        gold = words_and_tags(gold)
     check_tagset(gold, tagger.tagset)
     result = evaluate(tagger.tag_sents, gold, tagger.vocab.knows)
     print(result.summary())

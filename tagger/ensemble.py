@@ -51,15 +51,10 @@ def check_members(members: Sequence, where: Sequence[str]) -> None:
                              f"on the same data, word vectors and feature columns (e.g. seeds of one command)")
         if m.device != first.device:
             raise ValueError(f"{name} is on {m.device}, {where[0]} on {first.device}: load them on one device")
-        if not same_weights(m.feature_tagger, first.feature_tagger):
+        if digest(m.feature_tagger) != digest(first.feature_tagger):
             raise ValueError(f"{name} carries another feature tagger than {where[0]} (or only one of them carries "
                              f"one): give the members the same one (Tagger.feature_tagger)")
 
 
-def same_weights(a, b) -> bool:
-    """Whether two taggers (or None) are the same network: same vocabulary and equal weights."""
-    if a is None or b is None:
-        return a is b
-    sa, sb = a.model.state_dict(), b.model.state_dict()
-    return a.vocab.to_dict() == b.vocab.to_dict() and sa.keys() == sb.keys() and \
-        all(torch.equal(sa[k], sb[k]) for k in sa)
+def digest(tagger) -> str | None:
+    return tagger.digest() if tagger is not None else None
