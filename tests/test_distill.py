@@ -132,6 +132,10 @@ def test_teachers_of_words_and_pos_learn_through_a_pos_tagger(teacher, treebank_
     text = words(treebank_train[60:90])
     with pytest.raises(ValueError, match="give features_from"):
         distill(tmp_path / "chunker", chunks, None, tiny_tagger_config(output="crf"), unlabelled=text, progress=False)
+    with pytest.raises(ValueError, match="one tagger of words only"):   # the chunker cannot write its own column
+        distill(tmp_path / "chunker", chunks, None, tiny_tagger_config(output="crf"), unlabelled=text,
+                features_from=tmp_path / "chunker", progress=False, out=tmp_path / "student")
+    assert not (tmp_path / "student").exists()
     student, _ = distill(tmp_path / "chunker", chunks, None, tiny_tagger_config(output="crf"), TrainConfig(epochs=1),
                          unlabelled=text, features_from=teacher, progress=False, out=tmp_path / "student")
     pos = Tagger.load(teacher).tag_sents(text)                           # the POS column the chunker reads
