@@ -1,4 +1,4 @@
-"""What an ensemble buys: saved taggers (e.g. seeds of one `tagger train` command) scored one by one
+r"""What an ensemble buys: saved taggers (e.g. seeds of one `tagger train` command) scored one by one
 and together (`Tagger.ensemble`: the mean of their tag distributions) on a test split, in one run:
 span precision / recall / F1 (overall and per type) for chunk and entity tags, accuracy, tagging speed.
 
