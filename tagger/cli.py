@@ -336,6 +336,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     gold = _data(args, args.split, args.file, pos_feature=tagger.n_features > 0)
     if args.words_only:
         gold = words_and_tags(gold)
+    columns = next((len(tok) - 2 for s in gold for tok in s), tagger.n_features)   # input columns beside the word
+    if columns != tagger.n_features and not (columns == 0 and tagger.feature_tagger is not None):
+        raise ValueError(f"the data have {columns} input column(s) beside each word, the model reads "
+                         f"{tagger.n_features}: " + ("skip the columns it does not read with '_' in --columns "
+                                                     "(e.g. word,_,label)" if columns > tagger.n_features else
+                                                     "give the data with that column (--columns, --pos-feature)"))
     check_tagset(gold, tagger.tagset)
     result = evaluate(tagger.tag_sents, gold, tagger.vocab.knows)
     print(result.summary())

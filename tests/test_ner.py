@@ -159,6 +159,14 @@ def test_entity_errors(ner, tiny_tagger, tmp_path):
     done = subprocess.run([sys.executable, "-m", "tagger", "evaluate", "--model", str(ner), "--file", str(foreign),
                            "--columns", "word,ner"], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2 and "not in the model's tag set" in done.stderr and "Traceback" not in done.stderr
+    with_pos = tmp_path / "with_pos.txt"    # CoNLL-2002 as shipped: word, POS, entity; this model reads words only
+    with_pos.write_text("-DOCSTART- -DOCSTART- O\n\nJuan NC B-PER\nvive VMI O\nen SP O\nMadrid NC B-LOC\n")
+    for columns, ok in (("word,pos,ner", False), ("word,_,ner", True)):
+        done = subprocess.run([sys.executable, "-m", "tagger", "evaluate", "--model", str(ner), "--file",
+                               str(with_pos), "--columns", columns, "--no-report"], capture_output=True, text=True,
+                              cwd=ROOT)
+        assert (done.returncode == 0) == ok, done.stderr
+        assert ok or "skip the columns it does not read with '_'" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_entities_from_the_cli(ner):
