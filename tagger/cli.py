@@ -236,6 +236,10 @@ def _add_model_option(p: argparse.ArgumentParser) -> None:
                    help="model folder (default: the model shipped with the package); give it several times for an "
                         "ensemble of taggers trained on the same data (e.g. seeds of one command): the mean of their "
                         "tag distributions at every token, N times slower than one (Tagger.ensemble())")
+    p.add_argument("--features-from", metavar="DIR",
+                   help="for a model that reads a feature column beside each word (e.g. --pos-feature): the tagger "
+                        "of that column (trained with --column pos), used in place of the one the model carries, "
+                        "or for a model that carries none, to tag plain words and raw text (and --words-only)")
 
 
 def _load_tagger(args: argparse.Namespace):
@@ -248,6 +252,8 @@ def _load_tagger(args: argparse.Namespace):
         tagger = Tagger.ensemble(models, args.device)
     else:
         tagger = Tagger.load(models[0], args.device) if models else load_default().to(args.device)
+    if args.features_from:
+        tagger.feature_tagger = Tagger.load(args.features_from, args.device)   # checked against its column
     return tagger.quantized() if args.int8 else tagger
 
 

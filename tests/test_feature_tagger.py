@@ -155,3 +155,26 @@ def test_cli_trains_with_a_feature_tagger_and_tags_raw_text(models, tmp_path):
     for words_only in ([], ["--words-only"]):                        # the data's POS column, or the carried tagger's
         done = run("evaluate", "--model", str(tmp_path / "cli"), "--split", "dev", "--no-report", *words_only)
         assert done.returncode == 0 and "F1" in done.stdout, done.stderr
+
+
+def test_cli_features_from_serves_a_model_that_carries_no_feature_tagger(models, tmp_path):
+    out, _, _ = models
+    bare = Tagger.load(out / "ner")
+    bare.feature_tagger = None
+    bare.save(tmp_path / "bare")
+
+    def run(*args, stdin=""):
+        return subprocess.run([sys.executable, "-m", "tagger", *args], input=stdin, capture_output=True, text=True,
+                              cwd=ROOT)
+
+    text = "Jan Janssen woont in Amsterdam.\n"
+    refused = run("tag", "--model", str(tmp_path / "bare"), stdin=text)
+    assert refused.returncode == 2 and "--features-from" in refused.stderr and "Traceback" not in refused.stderr
+    given = run("tag", "--model", str(tmp_path / "bare"), "--features-from", str(out / "pos"), stdin=text)
+    assert given.returncode == 0 and given.stdout == run("tag", "--model", str(out / "ner"), stdin=text).stdout
+    scores = [run("evaluate", "--model", str(m), "--corpus", "conll2002", "--lang", "ned", "--split", "dev",
+                  "--no-report", "--words-only", *extra).stdout
+              for m, extra in ((tmp_path / "bare", ["--features-from", str(out / "pos")]), (out / "ner", []))]
+    assert "F1" in scores[0] and scores[0] == scores[1]
+    wrong = run("tag", "--model", str(tmp_path / "bare"), "--features-from", str(tmp_path / "bare"), stdin=text)
+    assert wrong.returncode == 2 and "one tagger of words only" in wrong.stderr and "Traceback" not in wrong.stderr
