@@ -342,12 +342,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     gold = _data(args, args.split, args.file, pos_feature=tagger.n_features > 0)
     if args.words_only:
         gold = words_and_tags(gold)
-    columns = next((len(tok) - 2 for s in gold for tok in s), tagger.n_features)   # input columns beside the word
-    if columns != tagger.n_features and not (columns == 0 and tagger.feature_tagger is not None):
-        raise ValueError(f"the data have {columns} input column(s) beside each word, the model reads "
-                         f"{tagger.n_features}: " + ("skip the columns it does not read with '_' in --columns "
-                                                     "(e.g. word,_,label)" if columns > tagger.n_features else
-                                                     "give the data with that column (--columns, --pos-feature)"))
+    _check_columns(tagger, next((len(tok) - 2 for s in gold for tok in s), tagger.n_features))
     check_tagset(gold, tagger.tagset)
     result = evaluate(tagger.tag_sents, gold, tagger.vocab.knows)
     print(result.summary())
@@ -358,6 +353,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                                 sum(result.predicted, []), repr(tagger)):
             print(f"wrote {path}")
     return 0
+
+
+def _check_columns(tagger, columns: int) -> None:
+    """A one-line error that says what to do when data bring ``columns`` input columns beside each word and
+    ``tagger`` reads another number (plain words are fine for a model that carries the tagger of its column)."""
+    if columns != tagger.n_features and not (columns == 0 and tagger.feature_tagger is not None):
+        raise ValueError(f"the data have {columns} input column(s) beside each word, the model reads "
+                         f"{tagger.n_features}: " + ("skip the columns it does not read with '_' in --columns "
+                                                     "(e.g. word,_,label)" if columns > tagger.n_features else
+                                                     "give the data with that column (--columns, --pos-feature)"))
 
 
 def _input_sentences(args: argparse.Namespace, language: str) -> Iterator[list]:
@@ -400,11 +405,15 @@ def _format(tagged: list[tuple], number: int, fmt: str, comment: str = "") -> st
 def cmd_tag(args: argparse.Namespace) -> int:
     from itertools import islice
 
+    from corpora.readers import parse_columns
+
     if args.probs and args.format == "slash" and not args.entities:
         raise ValueError("--probs needs --format tsv or conllu (or --entities)")
     if args.entities and args.nbest:
         raise ValueError("--entities and --nbest do not go together: choose one")
     tagger = _load_tagger(args)
+    if args.input == "columns" and args.columns:
+        _check_columns(tagger, sum(c not in ("word", "_") for c in parse_columns(args.columns, labelled=False)[0]))
     sentences, number = _input_sentences(args, tagger.language), 0
     if not (args.entities or args.nbest):     # tagged as read: memory does not grow with the input
         for number, tagged in enumerate(tagger.tag_stream(sentences, probs=args.probs), 1):

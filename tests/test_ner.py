@@ -167,6 +167,12 @@ def test_entity_errors(ner, tiny_tagger, tmp_path):
                               cwd=ROOT)
         assert (done.returncode == 0) == ok, done.stderr
         assert ok or "skip the columns it does not read with '_'" in done.stderr and "Traceback" not in done.stderr
+    for columns, ok in (("word,pos", False), ("word,_", True)):             # the same columns read by tag
+        done = subprocess.run([sys.executable, "-m", "tagger", "tag", "--model", str(ner), "--input", "columns",
+                               "--columns", columns], input="Juan NC\nvive VMI\n", capture_output=True, text=True,
+                              cwd=ROOT)
+        assert (done.returncode == 0) == ok, done.stderr
+        assert ok or "skip the columns it does not read with '_'" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_entities_from_the_cli(ner):
