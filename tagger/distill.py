@@ -35,7 +35,7 @@ from deeptrees.device import DEFAULT_DEVICE
 from deeptrees.recipe import RunOptions, train_network
 from deeptrees.train import History, TrainConfig
 
-from .api import Tagger, check_feature_tagger
+from .api import Tagger
 from .model import SequenceTagger, TaggerConfig
 from .train import TaggingTask, feature_tagger, label_tensor
 
@@ -195,7 +195,7 @@ def distill(teacher: str | Path | Sequence[str | Path], train: Sequence[Sentence
         features = feature_tagger(features_from, run.get("device", DEFAULT_DEVICE)) if features_from else \
             model.feature_tagger
         if features is not None:   # before the text is tagged, not when the student is built
-            check_feature_tagger(features, model.n_features, model.vocab.features[0].strings)
+            model.check_part("features", features)   # the check attach() makes, with the teacher's column
         text = feature_columns(text, model.n_features, features)
     if progress:
         tqdm.write(f"{len(teachers)} teacher(s) tag {len(text):,} sentences ({sum(map(len, text)):,} tokens) of {source} ...")
