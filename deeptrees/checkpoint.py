@@ -3,8 +3,8 @@
 ``OUT/checkpoint/`` is a crash-safe folder (:mod:`deeptrees.files`) with the pointer
 ``checkpoint.json`` (versioned JSON: the recipe of the run, epoch/step, history, best dev score,
 Python/NumPy random states, the optimizer's settings) and two content-named files:
-``state-<sha>.safetensors`` (current weights, best weights, the weight average if any, optimizer
-tensors, torch random states) and ``vocab-<sha>.json``. JSON and safetensors only: reading a checkpoint runs no code.
+``state-<sha>.safetensors`` (current weights, best weights, optimizer tensors, torch random
+states) and ``vocab-<sha>.json``. JSON and safetensors only: reading a checkpoint runs no code.
 """
 from __future__ import annotations
 
@@ -51,8 +51,6 @@ def save_checkpoint(out: str | Path, kind: str, recipe: dict, vocab: Vocab, mode
     tensors = {f"model/{k}": v for k, v in model.items()}
     if state.best is not None:
         tensors.update({f"best/{k}": v for k, v in state.best.items()})
-    if state.average is not None:
-        tensors.update({f"average/{k}": v for k, v in state.average.items()})
     opt_state: dict[str, dict] = {}
     for idx, entries in state.optimizer["state"].items():
         opt_state[str(idx)] = {}
@@ -130,7 +128,6 @@ def load_checkpoint(out: str | Path, kind: str) -> Checkpoint:
             history=History(**history), epoch=int(progress["epoch"]), step=int(progress["step"]),
             batch=int(progress["batch"]), loss_sum=float(progress["loss_sum"]), seconds=float(progress["seconds"]),
             order=(order[0], tuple(order[1]), order[2]), best=_split("best/", tensors) or None,
-            average=_split("average/", tensors) or None,
             optimizer={"state": opt_state, "param_groups": meta["optimizer"]["param_groups"]}, rng=rng_states)
         recipe = dict(meta["recipe"])
     except (KeyError, TypeError, ValueError, IndexError) as e:

@@ -56,8 +56,6 @@ TRAIN_HELP = {
     "seed": "random seed (initialisation, batch order, dropout)",
     "max_minutes": "stop after the epoch that crosses this wall-clock budget",
     "on_nonfinite": "when the loss becomes inf/NaN: raise an error or stop and keep the best model",
-    "average": "keep a moving average of the weights with this decay per step (e.g. 0.999, about the last "
-               "1,000 steps); it is scored on dev and saved as the model. 0 = off, the last weights",
 }
 EMB_HELP = {
     "word_dim": "word embedding size",

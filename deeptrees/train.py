@@ -4,15 +4,13 @@ It knows nothing about words or trees: it takes a function that yields batches f
 a function that turns (model, batch) into a scalar loss, and a function that scores the
 model on dev data (higher is better). It adds what every run needs: seeding, Adam/AdaGrad,
 gradient-norm clipping, early stopping on the dev score with the best weights kept,
-a callback on each new best (to save the model), an optional moving average of the weights that is
-scored and kept instead of the last weights (:mod:`deeptrees.average`), checkpoints of the whole training state
+a callback on each new best (to save the model), checkpoints of the whole training state
 (:class:`TrainState`) that a later process resumes bit for bit, data-parallel training when
 ``torchrun`` started the process (:mod:`deeptrees.distributed`), a progress bar, and a clear
 error when the loss turns into inf/NaN.
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import random
 import sys
@@ -27,7 +25,6 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import distributed
-from .average import WeightAverage
 from .device import to_device
 
 OPTIMIZERS = ("adam", "adagrad", "sgd")
@@ -48,8 +45,6 @@ class TrainConfig:
     seed: int = 1
     max_minutes: float | None = None  # wall-clock budget; training stops after the epoch that crosses it
     on_nonfinite: str = "raise"       # "raise" NonFiniteLoss, or "stop" and keep the best weights
-    average: float = 0.0              # decay per step of a moving average of the weights that is scored and
-                                      # kept as the model (deeptrees.average); 0 = off, the last weights
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -64,8 +59,6 @@ class TrainConfig:
             raise ValueError(f"clip_norm must be > 0 or None, got {self.clip_norm}")
         if not 0 < self.anneal <= 1:
             raise ValueError(f"anneal must be in (0, 1] (1 = constant learning rate), got {self.anneal}")
-        if not 0 <= self.average < 1:
-            raise ValueError(f"average must be in [0, 1) (0 = off, e.g. 0.999), got {self.average}")
         if self.anneal_patience < 1:
             raise ValueError(f"anneal_patience must be >= 1, got {self.anneal_patience}")
 
@@ -131,7 +124,6 @@ class TrainState:
     best: dict[str, torch.Tensor] | None = None   # weights of the best epoch so far
     optimizer: dict | None = None                 # optimizer.state_dict()
     rng: dict | None = None                       # rng_states()
-    average: dict[str, torch.Tensor] | None = None   # the moving average of the weights (cfg.average)
 
 
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -179,8 +171,7 @@ def fit(model: nn.Module,
     whole training state; ``state`` read back from a checkpoint (the model already holding its
     weights) continues that run: the same batches, dropout masks and updates as if it had never
     stopped (a fresh ``TrainState()`` starts a new run whose history the caller can watch). ``on_step(step, loss, model)`` runs after every optimizer step; batches are moved to
-    ``device``. With ``cfg.average`` the moving average of the weights is what is scored, kept as the best
-    and handed to ``on_best``; training goes on from the raw weights. Under ``torchrun`` the model trains data-parallel; only rank 0 evaluates and calls
+    ``device``. Under ``torchrun`` the model trains data-parallel; only rank 0 evaluates and calls
     ``on_best`` and ``checkpoint``.
     """
     group = distributed.current()
@@ -197,7 +188,6 @@ def fit(model: nn.Module,
         if group.rank:   # rank 0's dropout states were saved; give the others their own stream
             torch.manual_seed(cfg.seed * 1000 + group.rank + state.step)
     order.setstate(state.order)
-    average = WeightAverage(model, cfg.average, state.average) if cfg.average else None
     hist = state.history
     start = time.perf_counter() - state.seconds
     show = progress and group.main
@@ -207,7 +197,6 @@ def fit(model: nn.Module,
         if checkpoint is not None and group.main:
             state.seconds = time.perf_counter() - start
             state.optimizer, state.rng = opt.state_dict(), rng_states()
-            state.average = average.tensors if average is not None else None
             checkpoint(state)
 
     for epoch in range(state.epoch + 1, cfg.epochs + 1):
@@ -238,8 +227,6 @@ def fit(model: nn.Module,
                     tqdm.write(f"stopping: {problem[0]} became {problem[1]} at epoch {epoch}, step {state.step}")
                 break
             opt.step()
-            if average is not None:
-                average.update(state.step)
             hist.step_losses.append(value)
             state.batch, state.loss_sum = i + 1, state.loss_sum + value
             bar.update()
@@ -255,19 +242,18 @@ def fit(model: nn.Module,
                   "seconds": time.perf_counter() - start, "train_seconds": time.perf_counter() - epoch_start}
         state.epoch, state.batch, state.loss_sum = epoch, 0, 0.0
         state.order = order.getstate()     # the batch order of the next epoch starts here
-        with average.applied() if average is not None else contextlib.nullcontext():   # scored and kept
-            score = evaluate(model) if evaluate is not None and group.main else float(epoch)
-            out_of_time = cfg.max_minutes is not None and time.perf_counter() - start > 60 * cfg.max_minutes
-            score, out_of_time = distributed.broadcast([score, float(out_of_time)], group)   # rank 0 decides
-            if evaluate is not None:
-                record["dev"] = score
-            hist.epochs.append(record)
-            improved = score > hist.best_score
-            if improved:
-                hist.best_epoch, hist.best_score = epoch, score
-                state.best = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                if on_best is not None and group.main:
-                    on_best(epoch, score)
+        score = evaluate(model) if evaluate is not None and group.main else float(epoch)
+        out_of_time = cfg.max_minutes is not None and time.perf_counter() - start > 60 * cfg.max_minutes
+        score, out_of_time = distributed.broadcast([score, float(out_of_time)], group)   # rank 0 decides
+        if evaluate is not None:
+            record["dev"] = score
+        hist.epochs.append(record)
+        improved = score > hist.best_score
+        if improved:
+            hist.best_epoch, hist.best_score = epoch, score
+            state.best = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if on_best is not None and group.main:
+                on_best(epoch, score)
         cut = not improved and anneal(opt, cfg, hist, epoch)
         if show:
             dev = f"  dev {score:.4f}" if evaluate is not None else ""
