@@ -28,7 +28,8 @@ def main() -> None:
                    help="give the models the test words alone: models that read a POS column get it from the "
                         "tagger they carry (Tagger.feature_tagger), as plain words and raw text do")
     p.add_argument("--features-from", metavar="DIR",
-                   help="with --words-only: the tagger of that column, for models that carry none")
+                   help="with --words-only: the tagger of that column, used in place of the one each model "
+                        "carries, or for models that carry none (as tagger evaluate --features-from)")
     args = p.parse_args()
 
     import torch
@@ -44,7 +45,10 @@ def main() -> None:
     if args.features_from:
         carried = Tagger.load(args.features_from)
         for member in members:
-            member.feature_tagger = member.feature_tagger or carried
+            try:
+                member.feature_tagger = carried   # checked against the member's column
+            except ValueError as e:
+                p.error(f"--features-from {args.features_from}: {e}")
     ensemble = Tagger.ensemble(members)
     options = {"lang": args.lang} if args.corpus == "conll2002" else {}
     if args.corpus in ("conll2000", "conll2002"):
