@@ -21,8 +21,7 @@ from corpora.vocab import Vocab
 from corpora.wordvectors import WordVectors
 
 from .device import DEFAULT_DEVICE, resolve_device
-from .files import ModelFileError
-from .files import sha256
+from .files import ModelFileError, sha256
 from .modelfile import CONFIG, load_model, load_network, model_kind, save_network, tensors_to_bytes, vocab_to_bytes
 
 

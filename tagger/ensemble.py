@@ -40,6 +40,7 @@ def check_members(members: Sequence, where: Sequence[str]) -> None:
     if len(members) < 2:
         raise ValueError(f"an ensemble needs at least 2 taggers, got {len(members)}")
     first = members[0]
+    features = digest(first.feature_tagger)   # once, not once a member
     for m, name in zip(members, where):
         if isinstance(m.model, EnsembleNet) or m.int8:
             raise ValueError(f"{name} is an ensemble or an int8 copy: combine saved taggers (then quantize the "
@@ -51,10 +52,11 @@ def check_members(members: Sequence, where: Sequence[str]) -> None:
                              f"on the same data, word vectors and feature columns (e.g. seeds of one command)")
         if m.device != first.device:
             raise ValueError(f"{name} is on {m.device}, {where[0]} on {first.device}: load them on one device")
-        if digest(m.feature_tagger) != digest(first.feature_tagger):
+        if m.feature_tagger is not first.feature_tagger and digest(m.feature_tagger) != features:
             raise ValueError(f"{name} carries another feature tagger than {where[0]} (or only one of them carries "
                              f"one): give the members the same one (Tagger.feature_tagger)")
 
 
 def digest(tagger) -> str | None:
+    """The identity of a carried feature tagger's network (None for none), wherever it was loaded from."""
     return tagger.digest() if tagger is not None else None
