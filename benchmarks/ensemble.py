@@ -42,14 +42,11 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     members = [Tagger.load(m) for m in args.models]
-    if args.features_from:
-        carried = Tagger.load(args.features_from)
-        for member in members:
-            try:
-                member.feature_tagger = carried   # checked against the member's column
-            except ValueError as e:
-                p.error(f"--features-from {args.features_from}: {e}")
-    ensemble = Tagger.ensemble(members)
+    try:   # the members carry --features-from in place of their own, as tagger tag / evaluate do
+        carried = Tagger.load(args.features_from) if args.features_from else None
+        ensemble = Tagger.ensemble(members, feature_tagger=carried)
+    except ValueError as e:
+        p.error(str(e))
     options = {"lang": args.lang} if args.corpus == "conll2002" else {}
     if args.corpus in ("conll2000", "conll2002"):
         options["pos_feature"] = members[0].n_features > 0

@@ -52,15 +52,20 @@ class Tagger(TrainedNetwork, TaggerI):
         self.max_tokens, self.window, self.context = self.MAX_TOKENS, self.WINDOW, self.CONTEXT
 
     @classmethod
-    def ensemble(cls, members: Sequence[Tagger | str | Path], device: str | torch.device = DEFAULT_DEVICE) -> Tagger:
+    def ensemble(cls, members: Sequence[Tagger | str | Path], device: str | torch.device = DEFAULT_DEVICE,
+                 feature_tagger: Tagger | None = None) -> Tagger:
         """One tagger from several (saved folders or loaded taggers) that share a vocabulary, e.g. seeds of one
         command: at every token the mean of their tag distributions, read as a softmax's (valid chunk
-        sequences, probabilities, n-best, entities). Inference only: it is not trained or saved as one."""
+        sequences, probabilities, n-best, entities). Inference only: it is not trained or saved as one.
+        ``feature_tagger`` (see :attr:`feature_tagger`) is given to every member, in place of any it carries."""
         from .ensemble import EnsembleNet, check_members
 
         if isinstance(members, (str, Path)):
             raise TypeError("Tagger.ensemble() takes a list of taggers or model folders")
         loaded = [m if isinstance(m, Tagger) else cls.load(m, device) for m in members]
+        if feature_tagger is not None:
+            for m in loaded:
+                m.feature_tagger = feature_tagger     # checked against each member's column
         check_members(loaded, [str(m) if not isinstance(m, Tagger) else f"member {i + 1}" for i, m in enumerate(members)])
         first = loaded[0]
         net = EnsembleNet([t.model for t in loaded], first.tagset)

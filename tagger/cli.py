@@ -248,12 +248,13 @@ def _load_tagger(args: argparse.Namespace):
     models = args.model or []
     if any(not m.strip() for m in models):
         raise ValueError("--model is empty; leave it out to use the default model")
+    features = Tagger.load(args.features_from, args.device) if args.features_from else None
     if len(models) > 1:
-        tagger = Tagger.ensemble(models, args.device)
+        tagger = Tagger.ensemble(models, args.device, feature_tagger=features)
     else:
         tagger = Tagger.load(models[0], args.device) if models else load_default().to(args.device)
-    if args.features_from:
-        tagger.feature_tagger = Tagger.load(args.features_from, args.device)   # checked against its column
+        if features is not None:
+            tagger.feature_tagger = features   # checked against its column
     return tagger.quantized() if args.int8 else tagger
 
 

@@ -119,6 +119,11 @@ def test_bad_feature_taggers_are_refused(dutch, models, tiny_tagger, tmp_path):
     other = Tagger(ner.model, ner.vocab, ner.config)
     with pytest.raises(ValueError, match="another feature tagger"):
         Tagger.ensemble([ner, other])
+    words = [w for w, _ in dutch[1][0]]
+    both = Tagger.ensemble([Tagger.load(out / "ner"), other], feature_tagger=pos)   # given to every member
+    assert both.feature_tagger is pos and both.tag(words) == Tagger.ensemble([ner, ner]).tag(words)
+    with pytest.raises(ValueError, match="are not values of this model's feature column"):
+        Tagger.ensemble([ner, other], feature_tagger=entity_tagger)
     for damage in ("weights", "kind"):                              # the carried files are checked like the model's
         bad = tmp_path / damage
         shutil.copytree(out / "ner", bad)
@@ -176,5 +181,11 @@ def test_cli_features_from_serves_a_model_that_carries_no_feature_tagger(models,
                   "--no-report", "--words-only", *extra).stdout
               for m, extra in ((tmp_path / "bare", ["--features-from", str(out / "pos")]), (out / "ner", []))]
     assert "F1" in scores[0] and scores[0] == scores[1]
+    pair = ["--model", str(tmp_path / "bare"), "--model", str(out / "ner")]    # one carries a tagger, one none
+    refused = run("tag", *pair, stdin=text)
+    assert refused.returncode == 2 and "another feature tagger" in refused.stderr and "Traceback" not in refused.stderr
+    given = run("tag", *pair, "--features-from", str(out / "pos"), stdin=text)     # ... given to both
+    assert given.returncode == 0 and given.stdout == run("tag", "--model", str(out / "ner"), "--model",
+                                                         str(out / "ner"), stdin=text).stdout
     wrong = run("tag", "--model", str(tmp_path / "bare"), "--features-from", str(tmp_path / "bare"), stdin=text)
     assert wrong.returncode == 2 and "one tagger of words only" in wrong.stderr and "Traceback" not in wrong.stderr
