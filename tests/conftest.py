@@ -1,12 +1,15 @@
-"""Shared fixtures: small real data from the treebank sample and a tiny trained tagger."""
+"""Shared fixtures: small real data from the treebank sample and a tiny trained tagger; a runner for the tagger CLI."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
 os.environ.setdefault("NLTK_DATA", str(SHARED / "nltk_data"))
 
 import corpora  # noqa: E402  (after NLTK_DATA is set)
@@ -43,3 +46,9 @@ def tiny_tagger(small_train, treebank_dev):
     tagger, _ = train_tagger(small_train, treebank_dev[:20], tiny_tagger_config(),
                              TrainConfig(epochs=8, batch_size=10, lr=0.02), progress=False, word_vectors=None)
     return tagger
+
+
+def tagger_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    """``python -m tagger ARGS`` run from the repository root, ``stdin`` as its input, output captured as text."""
+    return subprocess.run([sys.executable, "-m", "tagger", *args], input=stdin, capture_output=True, text=True,
+                          cwd=ROOT)

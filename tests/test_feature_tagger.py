@@ -2,9 +2,6 @@
 so it tags plain words and raw text; the pair is saved and loaded as one folder."""
 import json
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -13,9 +10,7 @@ from corpora.text import tokenize
 from deeptrees import TrainConfig
 from deeptrees.files import ModelFileError
 from tagger import Tagger, train_tagger
-from tests.conftest import tiny_tagger_config
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import tagger_cli, tiny_tagger_config
 
 
 @pytest.fixture(scope="module")
@@ -142,23 +137,19 @@ def test_bad_feature_taggers_are_refused(dutch, models, tiny_tagger, tmp_path):
 
 def test_cli_trains_with_a_feature_tagger_and_tags_raw_text(models, tmp_path):
     out, pos, _ = models
-    def run(*args, stdin=""):
-        return subprocess.run([sys.executable, "-m", "tagger", *args], input=stdin, capture_output=True, text=True,
-                              cwd=ROOT)
-
-    done = run("train", "--corpus", "conll2002", "--lang", "ned", "--pos-feature", "--output", "crf",
-               "--features-from", str(out / "pos"), "--max-train-sentences", "60", "--epochs", "1",
-               "--word-vectors", "none", "--hidden", "8", "--quiet", "--out", str(tmp_path / "cli"))
+    done = tagger_cli("train", "--corpus", "conll2002", "--lang", "ned", "--pos-feature", "--output", "crf",
+                      "--features-from", str(out / "pos"), "--max-train-sentences", "60", "--epochs", "1",
+                      "--word-vectors", "none", "--hidden", "8", "--quiet", "--out", str(tmp_path / "cli"))
     assert done.returncode == 0, done.stderr
     model = Tagger.load(tmp_path / "cli")
     assert model.feature_tagger is not None and model.meta["cli"]["features_from"] == str(out / "pos")
     text = "Jan Janssen woont in Amsterdam.\nHij werkt bij Philips in Eindhoven.\n"
-    done = run("tag", "--model", str(tmp_path / "cli"), "--format", "tsv", stdin=text)
+    done = tagger_cli("tag", "--model", str(tmp_path / "cli"), "--format", "tsv", stdin=text)
     assert done.returncode == 0, done.stderr
     want = [model.tag(tokenize(line, "nl")) for line in text.splitlines()]
     assert done.stdout == "".join("\n".join("\t".join(item) for item in s) + "\n\n" for s in want)
     for words_only in ([], ["--words-only"]):                        # the data's POS column, or the carried tagger's
-        done = run("evaluate", "--model", str(tmp_path / "cli"), "--split", "dev", "--no-report", *words_only)
+        done = tagger_cli("evaluate", "--model", str(tmp_path / "cli"), "--split", "dev", "--no-report", *words_only)
         assert done.returncode == 0 and "F1" in done.stdout, done.stderr
 
 
@@ -168,24 +159,20 @@ def test_cli_features_from_serves_a_model_that_carries_no_feature_tagger(models,
     bare.feature_tagger = None
     bare.save(tmp_path / "bare")
 
-    def run(*args, stdin=""):
-        return subprocess.run([sys.executable, "-m", "tagger", *args], input=stdin, capture_output=True, text=True,
-                              cwd=ROOT)
-
     text = "Jan Janssen woont in Amsterdam.\n"
-    refused = run("tag", "--model", str(tmp_path / "bare"), stdin=text)
+    refused = tagger_cli("tag", "--model", str(tmp_path / "bare"), stdin=text)
     assert refused.returncode == 2 and "--features-from" in refused.stderr and "Traceback" not in refused.stderr
-    given = run("tag", "--model", str(tmp_path / "bare"), "--features-from", str(out / "pos"), stdin=text)
-    assert given.returncode == 0 and given.stdout == run("tag", "--model", str(out / "ner"), stdin=text).stdout
-    scores = [run("evaluate", "--model", str(m), "--corpus", "conll2002", "--lang", "ned", "--split", "dev",
-                  "--no-report", "--words-only", *extra).stdout
+    given = tagger_cli("tag", "--model", str(tmp_path / "bare"), "--features-from", str(out / "pos"), stdin=text)
+    assert given.returncode == 0 and given.stdout == tagger_cli("tag", "--model", str(out / "ner"), stdin=text).stdout
+    scores = [tagger_cli("evaluate", "--model", str(m), "--corpus", "conll2002", "--lang", "ned", "--split", "dev",
+                         "--no-report", "--words-only", *extra).stdout
               for m, extra in ((tmp_path / "bare", ["--features-from", str(out / "pos")]), (out / "ner", []))]
     assert "F1" in scores[0] and scores[0] == scores[1]
     pair = ["--model", str(tmp_path / "bare"), "--model", str(out / "ner")]    # one carries a tagger, one none
-    refused = run("tag", *pair, stdin=text)
+    refused = tagger_cli("tag", *pair, stdin=text)
     assert refused.returncode == 2 and "another feature tagger" in refused.stderr and "Traceback" not in refused.stderr
-    given = run("tag", *pair, "--features-from", str(out / "pos"), stdin=text)     # ... given to both
-    assert given.returncode == 0 and given.stdout == run("tag", "--model", str(out / "ner"), "--model",
-                                                         str(out / "ner"), stdin=text).stdout
-    wrong = run("tag", "--model", str(tmp_path / "bare"), "--features-from", str(tmp_path / "bare"), stdin=text)
+    given = tagger_cli("tag", *pair, "--features-from", str(out / "pos"), stdin=text)     # ... given to both
+    twice = tagger_cli("tag", "--model", str(out / "ner"), "--model", str(out / "ner"), stdin=text)
+    assert given.returncode == 0 and given.stdout == twice.stdout
+    wrong = tagger_cli("tag", "--model", str(tmp_path / "bare"), "--features-from", str(tmp_path / "bare"), stdin=text)
     assert wrong.returncode == 2 and "one tagger of words only" in wrong.stderr and "Traceback" not in wrong.stderr

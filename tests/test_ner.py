@@ -2,10 +2,7 @@
 entity API and CLI, and the evaluation-text rule for the new languages' word vectors."""
 import itertools
 import math
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -16,14 +13,11 @@ from hypothesis import strategies as st
 import corpora
 from corpora.text import tokenize, tokenize_text
 from corpora.wordvectors import WordVectors, corpus_sentences
-from deeptrees import TrainConfig
-from tagger import Tagger, train_tagger
+from tagger import Tagger
 from tagger.chunks import spans
 from tagger.crf import CRF
 from tagger.model import SequenceTagger
-from tests.conftest import tiny_tagger_config
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import tagger_cli
 
 
 def test_conll2002_splits_for_both_languages():
@@ -112,10 +106,9 @@ def ner(tmp_path_factory):
     """A small Spanish CRF entity tagger trained through the CLI, its word vectors learned from every
     Spanish CoNLL-2002 file (testa/testb included) with the run's dev and test sentences held out."""
     out = tmp_path_factory.mktemp("ner") / "esp"
-    done = subprocess.run([sys.executable, "-m", "tagger", "train", "--corpus", "conll2002", "--lang", "esp",
-                           "--output", "crf", "--max-train-sentences", "400", "--epochs", "6", "--hidden", "16",
-                           "--lr", "0.05", "--word-vectors", "conll2002:esp", "--vector-dim", "16", "--out", str(out),
-                           "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    done = tagger_cli("train", "--corpus", "conll2002", "--lang", "esp", "--output", "crf", "--max-train-sentences",
+                      "400", "--epochs", "6", "--hidden", "16", "--lr", "0.05", "--word-vectors", "conll2002:esp",
+                      "--vector-dim", "16", "--out", str(out), "--quiet")
     assert done.returncode == 0, done.stderr
     return out
 
@@ -156,36 +149,25 @@ def test_entity_errors(ner, tiny_tagger, tmp_path):
         Tagger.load(ner).entities_sents("Juan vive en Madrid")
     foreign = tmp_path / "foreign.txt"
     foreign.write_text("-DOCSTART- O\n\nJuan B-PERSON\nvive O\nen O\nMadrid B-CITY\n\nAna B-PERSON\n")
-    done = subprocess.run([sys.executable, "-m", "tagger", "evaluate", "--model", str(ner), "--file", str(foreign),
-                           "--columns", "word,ner"], capture_output=True, text=True, cwd=ROOT)
+    done = tagger_cli("evaluate", "--model", str(ner), "--file", str(foreign), "--columns", "word,ner")
     assert done.returncode == 2 and "not in the model's tag set" in done.stderr and "Traceback" not in done.stderr
     with_pos = tmp_path / "with_pos.txt"    # CoNLL-2002 as shipped: word, POS, entity; this model reads words only
     with_pos.write_text("-DOCSTART- -DOCSTART- O\n\nJuan NC B-PER\nvive VMI O\nen SP O\nMadrid NC B-LOC\n")
-    for columns, ok in (("word,pos,ner", False), ("word,_,ner", True)):
-        done = subprocess.run([sys.executable, "-m", "tagger", "evaluate", "--model", str(ner), "--file",
-                               str(with_pos), "--columns", columns, "--no-report"], capture_output=True, text=True,
-                              cwd=ROOT)
-        assert (done.returncode == 0) == ok, done.stderr
-        assert ok or "skip the columns it does not read with '_'" in done.stderr and "Traceback" not in done.stderr
-    for columns, ok in (("word,pos", False), ("word,_", True)):             # the same columns read by tag
-        done = subprocess.run([sys.executable, "-m", "tagger", "tag", "--model", str(ner), "--input", "columns",
-                               "--columns", columns], input="Juan NC\nvive VMI\n", capture_output=True, text=True,
-                              cwd=ROOT)
+    evaluate, tag = ["evaluate", "--file", str(with_pos), "--no-report"], ["tag", "--input", "columns"]
+    for command, columns, ok in ((evaluate, "word,pos,ner", False), (evaluate, "word,_,ner", True),
+                                 (tag, "word,pos", False), (tag, "word,_", True)):   # the same columns read by tag
+        done = tagger_cli(*command, "--model", str(ner), "--columns", columns, stdin="Juan NC\nvive VMI\n")
         assert (done.returncode == 0) == ok, done.stderr
         assert ok or "skip the columns it does not read with '_'" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_entities_from_the_cli(ner):
-    def run(*args, stdin=""):
-        return subprocess.run([sys.executable, "-m", "tagger", *args], input=stdin, capture_output=True, text=True,
-                              cwd=ROOT)
-
     text = "¿Viajó Juan Villalonga a Madrid?\nLa ONU y la Unión Europea.\n"
-    done = run("tag", "--model", str(ner), "--entities", "--probs", stdin=text)
+    done = tagger_cli("tag", "--model", str(ner), "--entities", "--probs", stdin=text)
     assert done.returncode == 0, done.stderr
     want = Tagger.load(ner).entities_sents([tokenize(line, "es") for line in text.splitlines()], probs=True)
     lines = [(i, *e[:4], f"{e[4]:.4f}") for i, s in enumerate(want, 1) for e in s]
     assert done.stdout.splitlines() == ["\t".join(map(str, line)) for line in lines]
-    done = run("evaluate", "--model", str(ner), "--split", "dev", "--no-report")
+    done = tagger_cli("evaluate", "--model", str(ner), "--split", "dev", "--no-report")
     assert done.returncode == 0 and "F1" in done.stdout, done.stderr
-    assert run("tag", "--model", str(ner), "--entities", "--nbest", "2", "Madrid").returncode == 2
+    assert tagger_cli("tag", "--model", str(ner), "--entities", "--nbest", "2", "Madrid").returncode == 2
