@@ -1,6 +1,4 @@
-import subprocess
-import sys
-
+from tests.conftest import tagger_cli
 from tagger.cli import main
 
 
@@ -24,8 +22,8 @@ def test_train_from_file_and_tag_stdin_tsv(tmp_path):
     out = tmp_path / "m"
     assert main(["train", "--train-file", str(data), "--epochs", "2", "--hidden", "8", "--out", str(out),
                  "--word-vectors", "none", "--quiet"]) == 0
-    proc = subprocess.run([sys.executable, "-m", "tagger", "tag", "--model", str(out), "--format", "tsv"],
-                          input="the dog sleeps .\na cat barks .\n", capture_output=True, text=True, check=True)
+    proc = tagger_cli("tag", "--model", str(out), "--format", "tsv", stdin="the dog sleeps .\na cat barks .\n")
+    assert proc.returncode == 0, proc.stderr
     blocks = proc.stdout.strip().split("\n\n")
     assert len(blocks) == 2 and blocks[0].splitlines()[0].startswith("the\t")
 
@@ -41,7 +39,7 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
 
 
 def test_help_explains_every_option():
-    proc = subprocess.run([sys.executable, "-m", "tagger", "train", "--help"], capture_output=True, text=True)
+    proc = tagger_cli("train", "--help")
     assert proc.returncode == 0
     for flag in ("--layers", "--cell", "--unidirectional", "--clip-norm", "--patience", "--word-dropout", "--seed",
                  "--word-vectors", "--vector-dim"):
@@ -100,9 +98,8 @@ def test_bad_files_and_folders_are_one_line_errors(tmp_path, capsys):
 
 
 def test_progress_in_a_log_is_one_line_an_epoch(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "tagger", "train", "--max-train-sentences", "30", "--epochs", "2",
-                           "--hidden", "8", "--word-vectors", "none", "--out", str(tmp_path / "m")],
-                          capture_output=True, text=True)
+    proc = tagger_cli("train", "--max-train-sentences", "30", "--epochs", "2", "--hidden", "8", "--word-vectors", "none",
+                      "--out", str(tmp_path / "m"))
     assert proc.returncode == 0, proc.stderr
     assert "\r" not in proc.stderr + proc.stdout and len(proc.stderr) < 2000
     assert [line.split()[:2] for line in proc.stdout.splitlines() if line.startswith("epoch")] == \

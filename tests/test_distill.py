@@ -1,6 +1,4 @@
 """Distillation: a student learns a teacher's tag distribution over unlabelled text (tagger/distill.py)."""
-import subprocess
-import sys
 from dataclasses import replace
 
 import pytest
@@ -12,7 +10,7 @@ from corpora.wordvectors import sentence_key
 from deeptrees import TrainConfig
 from tagger import Tagger, train_tagger
 from tagger.distill import DistillTask, TeacherTagTask, distill, teacher_probs, unlabelled_text
-from tests.conftest import tiny_tagger_config
+from tests.conftest import tagger_cli, tiny_tagger_config
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +79,9 @@ def test_cli_distill_saves_a_student(teacher, small_train, treebank_dev, tmp_pat
     train, dev = tmp_path / "train.txt", tmp_path / "dev.txt"
     train.write_text("\n".join(" ".join(f"{w}/{t}" for w, t in s) for s in small_train[:20]) + "\n")
     dev.write_text("\n".join(" ".join(f"{w}/{t}" for w, t in s) for s in treebank_dev[:10]) + "\n")
-    cmd = [sys.executable, "-m", "tagger", "distill", "--teacher", str(teacher), "--train-file", str(train),
-           "--dev-file", str(dev), "--unlabelled", "treebank:wsj_000", "--hidden", "16", "--epochs", "1", "--output", output,
-           "--out", str(tmp_path / "student"), "--quiet", "--device", "cpu"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    done = tagger_cli("distill", "--teacher", str(teacher), "--train-file", str(train), "--dev-file", str(dev),
+                      "--unlabelled", "treebank:wsj_000", "--hidden", "16", "--epochs", "1", "--output", output,
+                      "--out", str(tmp_path / "student"), "--quiet", "--device", "cpu", timeout=300)
     assert done.returncode == 0, done.stderr
     student = Tagger.load(tmp_path / "student")
     assert "saved" in done.stdout and "best dev accuracy" in done.stdout

@@ -1,7 +1,5 @@
 """Labelling beyond POS: a CRF chunker with POS features, probabilities, n-best, span F1, file formats."""
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +9,7 @@ import corpora
 from corpora.readers import read_columns, read_conllu, read_tagged
 from deeptrees import TrainConfig
 from tagger import Tagger, TaggerConfig, evaluate, train_tagger
-from tests.conftest import tiny_tagger_config
+from tests.conftest import tagger_cli, tiny_tagger_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -173,26 +171,24 @@ def test_cli_chunker_from_column_files_with_probs_nbest_and_conllu(chunk_data, t
     for name, data in (("train", train), ("dev", dev)):
         (tmp_path / f"{name}.txt").write_text("\n\n".join("\n".join(" ".join(t) for t in s) for s in data) + "\n")
     out = tmp_path / "m"
-    cmd = [sys.executable, "-m", "tagger"]
-    run = lambda *a, **k: subprocess.run(cmd + list(a), cwd=ROOT, capture_output=True, text=True, **k)  # noqa: E731
-    done = run("train", "--train-file", str(tmp_path / "train.txt"), "--dev-file", str(tmp_path / "dev.txt"),
+    done = tagger_cli("train", "--train-file", str(tmp_path / "train.txt"), "--dev-file", str(tmp_path / "dev.txt"),
                "--columns", "word,pos,chunk", "--output", "crf", "--epochs", "2", "--hidden", "8", "--word-vectors",
                "none", "--out", str(out), "--quiet")
     assert done.returncode == 0, done.stderr
-    done = run("evaluate", "--model", str(out), "--file", str(tmp_path / "dev.txt"), "--columns", "word,pos,chunk")
+    done = tagger_cli("evaluate", "--model", str(out), "--file", str(tmp_path / "dev.txt"), "--columns", "word,pos,chunk")
     assert done.returncode == 0 and "chunks: precision" in done.stdout, done.stderr
     text = "He PRP\nreckons VBZ\nthe DT\naccount NN\n\nIt PRP\nrose VBD\n"
-    done = run("tag", "--model", str(out), "--input", "columns", "--columns", "word,pos", "--format", "conllu",
-               "--probs", input=text)
+    done = tagger_cli("tag", "--model", str(out), "--input", "columns", "--columns", "word,pos", "--format", "conllu",
+               "--probs", stdin=text)
     assert done.returncode == 0, done.stderr
     (tmp_path / "out.conllu").write_text(done.stdout)
     back = read_conllu(tmp_path / "out.conllu")
     assert [[w for w, _ in s] for s in back] == [["He", "reckons", "the", "account"], ["It", "rose"]]
     assert "Prob=" in done.stdout
-    done = run("tag", "--model", str(out), "--input", "columns", "--columns", "word,pos", "--format", "tsv",
-               "--nbest", "3", input=text)
+    done = tagger_cli("tag", "--model", str(out), "--input", "columns", "--columns", "word,pos", "--format", "tsv",
+               "--nbest", "3", stdin=text)
     assert done.returncode == 0 and done.stdout.count("# nbest") == 6, done.stderr
-    done = run("tag", "--model", str(out), "--probs", "He runs")
+    done = tagger_cli("tag", "--model", str(out), "--probs", "He runs")
     assert done.returncode == 2 and "--probs needs --format tsv or conllu" in done.stderr
 
 
@@ -217,3 +213,4 @@ def test_history_is_saved_and_plotted(tmp_path, capsys):
     assert tree_main(["evaluate", "--model", str(trees), "--split", "dev", "--plot", str(tmp_path / "q")]) == 0
     assert {p.name for p in (tmp_path / "q").iterdir()} == {"learning_curve.png", "confusion.png"}
     assert "wrote" in capsys.readouterr().out
+

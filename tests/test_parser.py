@@ -1,6 +1,5 @@
 """The constituency parser: treebank cleaning, CKY against brute force, trees rebuilt from spans,
 evalb-style scoring, training, save/load, bad input and the CLI."""
-import itertools
 import subprocess
 import sys
 

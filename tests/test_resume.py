@@ -14,7 +14,7 @@ import torch
 from deeptrees import ModelFileError, TrainConfig
 from deeptrees.checkpoint import checkpoint_folder, load_checkpoint
 from tagger import Tagger, train_tagger
-from tests.conftest import tiny_tagger_config
+from tests.conftest import tagger_cli, tiny_tagger_config
 from treernn import TreeNet, TreeNetConfig, train_treenet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,12 +135,11 @@ def test_a_killed_cli_run_resumes_to_a_loadable_model(small_train, treebank_dev,
     proc.wait()
     progress = json.loads(pointer.read_text())["progress"]
     assert progress["epoch"] < 3
-    done = subprocess.run([sys.executable, "-m", "tagger", "train", "--resume", str(out)], cwd=ROOT,
-                          capture_output=True, text=True)
+    done = tagger_cli("train", "--resume", str(out))
     assert done.returncode == 0, done.stderr
     assert load_checkpoint(out, "tagger").state.epoch == 3
     assert len(Tagger.load(out).tag(["The", "cat", "sat", "."])) == 4
-    refused = subprocess.run(cmd + ["--out", str(out)], cwd=ROOT, capture_output=True, text=True)
+    refused = tagger_cli(*cmd[3:], "--out", str(out))
     assert refused.returncode == 2 and "already holds a model" in refused.stderr
     assert "Traceback" not in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
 
@@ -148,7 +147,7 @@ def test_a_killed_cli_run_resumes_to_a_loadable_model(small_train, treebank_dev,
 def test_the_learning_rate_is_cut_after_epochs_without_a_better_dev_score_and_resumes_so():
     import copy
 
-    from deeptrees.train import TrainState, fit
+    from deeptrees.train import fit
 
     dev = [0.5, 0.6, 0.55, 0.58, 0.59, 0.57, 0.7, 0.6, 0.6]   # best at 2; cuts after 4 and 6; best at 7; cut after 9
 
