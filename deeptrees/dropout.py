@@ -31,26 +31,20 @@ def keep_mask(shape: Sequence[int], p: float, dtype: torch.dtype = torch.float32
 
 class Dropout(nn.Module):
     """``nn.Dropout(p)`` (zero each element with probability ``p`` in training, scale the rest by
-    ``1 / (1 - p)``), with the cheaper CPU mask of :func:`keep_mask`. With ``shared_axis`` one mask is
-    drawn for all positions along that axis (e.g. 1 of a (B, T, D) batch: the same units of a sentence
-    dropped at every token, Gal & Ghahramani's variational dropout)."""
+    ``1 / (1 - p)``), with the cheaper CPU mask of :func:`keep_mask`."""
 
-    def __init__(self, p: float = 0.5, shared_axis: int | None = None):
+    def __init__(self, p: float = 0.5):
         super().__init__()
         if not 0 <= p < 1:
             raise ValueError(f"dropout must be in [0, 1), got {p}")
         self.p = p
-        self.shared_axis = shared_axis
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0:
             return x
-        shape = list(x.shape)
-        if self.shared_axis is not None:
-            shape[self.shared_axis] = 1
-        elif x.device.type != "cpu":
+        if x.device.type != "cpu":
             return nn.functional.dropout(x, self.p, training=True)
-        return x * keep_mask(shape, self.p, x.dtype).to(x.device)
+        return x * keep_mask(x.shape, self.p, x.dtype)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}" + (f", shared_axis={self.shared_axis}" if self.shared_axis is not None else "")
+        return f"p={self.p}"

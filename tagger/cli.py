@@ -143,9 +143,6 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--hidden", type=int, default=TaggerConfig.hidden_size, help="hidden units per direction (default: %(default)s)")
     m.add_argument("--unidirectional", action="store_true", help="left-to-right only (default: bidirectional)")
     m.add_argument("--dropout", type=float, default=TaggerConfig.dropout, help="dropout rate (default: %(default)s)")
-    m.add_argument("--variational-dropout", action="store_true",
-                   help="one dropout mask per sentence, the same units dropped at every token, on the embeddings and "
-                        "the classifier's input (Gal & Ghahramani 2016; default: a mask per token)")
     m.add_argument("--output", default=TaggerConfig.output, choices=list(OUTPUTS),
                    help="softmax: each token's tag on its own; crf: the best tag sequence (chunk tags never form "
                         "an invalid sequence) (default: %(default)s)")
@@ -267,7 +264,7 @@ def configs_from_args(args: argparse.Namespace):
 
     config = TaggerConfig(embedding=dataclass_from_args(EmbeddingConfig, args), cell=args.cell,
                           hidden_size=args.hidden, num_layers=args.layers, bidirectional=not args.unidirectional,
-                          dropout=args.dropout, variational=args.variational_dropout, output=args.output)
+                          dropout=args.dropout, output=args.output)
     return config, dataclass_from_args(TrainConfig, args)
 
 

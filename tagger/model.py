@@ -34,7 +34,6 @@ class TaggerConfig(NetworkConfig):
     num_layers: int = 2
     bidirectional: bool = True
     dropout: float = 0.5         # on embeddings, between layers and before the classifier
-    variational: bool = False    # one mask per sentence on embeddings and classifier input (Gal & Ghahramani)
     output: str = "softmax"      # softmax (each token on its own) | crf (the best sequence; chunk-valid)
 
     CELLS: ClassVar[dict] = CELLS
@@ -109,7 +108,7 @@ class SequenceTagger(TagReader):
         self.rnn = CELLS[cfg.cell](
             self.embedding.output_dim, cfg.hidden_size, num_layers=cfg.num_layers, batch_first=True,
             bidirectional=cfg.bidirectional, dropout=cfg.dropout if cfg.num_layers > 1 else 0.0)
-        self.dropout = Dropout(cfg.dropout, shared_axis=1 if cfg.variational else None)
+        self.dropout = Dropout(cfg.dropout)
         self.out = nn.Linear(cfg.hidden_size * (2 if cfg.bidirectional else 1), len(vocab.labels))
         self.read_tags(vocab.labels.strings, cfg.output == "crf")
 

@@ -46,14 +46,3 @@ def test_bad_rates_are_refused():
         Dropout(1.0)
     with pytest.raises(ValueError, match="dropout"):
         Dropout(-0.1)
-
-
-def test_a_shared_axis_drops_the_same_units_at_every_position_and_keeps_the_rate():
-    torch.manual_seed(2)
-    x = torch.ones(200, 30, 50)
-    y = Dropout(0.4, shared_axis=1).train()(x)
-    assert torch.equal(y, y[:, :1].expand_as(y))         # one mask per sentence: the same at all 30 tokens
-    assert abs((y[:, 0] == 0).float().mean().item() - 0.4) < 0.03
-    assert not torch.equal(y[0, 0], y[1, 0])             # another sentence, another mask
-    plain = Dropout(0.4).train()(x)
-    assert not torch.equal(plain, plain[:, :1].expand_as(plain))

@@ -214,15 +214,3 @@ def test_history_is_saved_and_plotted(tmp_path, capsys):
     assert {p.name for p in (tmp_path / "q").iterdir()} == {"learning_curve.png", "confusion.png"}
     assert "wrote" in capsys.readouterr().out
 
-
-def test_variational_dropout_is_saved_with_the_model_and_changes_only_training(small_train, treebank_dev, tmp_path):
-    config = tiny_tagger_config(variational=True)
-    tagger, history = train_tagger(small_train, treebank_dev[:20], config, TrainConfig(epochs=3, batch_size=10, lr=0.02),
-                                   progress=False, word_vectors=None)
-    assert history.epochs[-1]["loss"] < history.epochs[0]["loss"]
-    assert tagger.model.dropout.shared_axis == 1
-    tagger.save(tmp_path / "m")
-    loaded = Tagger.load(tmp_path / "m")
-    assert loaded.config.variational and loaded.model.dropout.shared_axis == 1
-    sents = [[w for w, _ in s] for s in treebank_dev[20:30]]
-    assert loaded.tag_sents(sents) == tagger.tag_sents(sents)
