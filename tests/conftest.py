@@ -48,8 +48,13 @@ def tiny_tagger(small_train, treebank_dev):
     return tagger
 
 
-def tagger_cli(*args: str, stdin: str = "", timeout: float = 600) -> subprocess.CompletedProcess:
-    """``python -m tagger ARGS`` run from the repository root, ``stdin`` as its input, output captured as text;
+def cli(package: str, *args: str, stdin: str = "", timeout: float = 600) -> subprocess.CompletedProcess:
+    """``python -m PACKAGE ARGS`` run from the repository root, ``stdin`` as its input, output captured as text;
     a run past ``timeout`` seconds fails the test (``subprocess.TimeoutExpired``) instead of hanging it."""
-    return subprocess.run([sys.executable, "-m", "tagger", *args], input=stdin, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", package, *args], input=stdin, capture_output=True, text=True,
                           cwd=ROOT, timeout=timeout)
+
+
+def tagger_cli(*args: str, stdin: str = "", timeout: float = 600) -> subprocess.CompletedProcess:
+    """``python -m tagger ARGS`` (:func:`cli`)."""
+    return cli("tagger", *args, stdin=stdin, timeout=timeout)

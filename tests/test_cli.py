@@ -98,8 +98,8 @@ def test_bad_files_and_folders_are_one_line_errors(tmp_path, capsys):
 
 
 def test_progress_in_a_log_is_one_line_an_epoch(tmp_path):
-    proc = tagger_cli("train", "--max-train-sentences", "30", "--epochs", "2", "--hidden", "8", "--word-vectors", "none",
-                      "--out", str(tmp_path / "m"))
+    proc = tagger_cli("train", "--max-train-sentences", "30", "--epochs", "2", "--hidden", "8", "--word-vectors",
+                      "none", "--out", str(tmp_path / "m"))
     assert proc.returncode == 0, proc.stderr
     assert "\r" not in proc.stderr + proc.stdout and len(proc.stderr) < 2000
     assert [line.split()[:2] for line in proc.stdout.splitlines() if line.startswith("epoch")] == \

@@ -4,13 +4,10 @@ import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
-
 
 from tagger import Tagger
+from tests.conftest import ROOT
 from treernn import TreeNet
-
-ROOT = Path(__file__).resolve().parents[1]
 
 # One rank of a 2-process run: trains a tiny tagger on 50 treebank sentences and records, after every
 # optimizer step, the loss and a SHA-256 of all its weights.

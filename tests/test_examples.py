@@ -9,8 +9,7 @@ from torch import nn
 
 from deeptrees.train import NonFiniteLoss, TrainConfig, fit
 from tagger.diagnostics import gradient_flow, linear_rnn, linear_rnn_gradient
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import ROOT
 
 
 def load_script(path: Path):

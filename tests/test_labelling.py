@@ -1,6 +1,5 @@
 """Labelling beyond POS: a CRF chunker with POS features, probabilities, n-best, span F1, file formats."""
 import math
-from pathlib import Path
 
 import pytest
 import torch
@@ -10,8 +9,6 @@ from corpora.readers import read_columns, read_conllu, read_tagged
 from deeptrees import TrainConfig
 from tagger import Tagger, TaggerConfig, evaluate, train_tagger
 from tests.conftest import tagger_cli, tiny_tagger_config
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -172,21 +169,22 @@ def test_cli_chunker_from_column_files_with_probs_nbest_and_conllu(chunk_data, t
         (tmp_path / f"{name}.txt").write_text("\n\n".join("\n".join(" ".join(t) for t in s) for s in data) + "\n")
     out = tmp_path / "m"
     done = tagger_cli("train", "--train-file", str(tmp_path / "train.txt"), "--dev-file", str(tmp_path / "dev.txt"),
-               "--columns", "word,pos,chunk", "--output", "crf", "--epochs", "2", "--hidden", "8", "--word-vectors",
-               "none", "--out", str(out), "--quiet")
+                      "--columns", "word,pos,chunk", "--output", "crf", "--epochs", "2", "--hidden", "8",
+                      "--word-vectors", "none", "--out", str(out), "--quiet")
     assert done.returncode == 0, done.stderr
-    done = tagger_cli("evaluate", "--model", str(out), "--file", str(tmp_path / "dev.txt"), "--columns", "word,pos,chunk")
+    done = tagger_cli("evaluate", "--model", str(out), "--file", str(tmp_path / "dev.txt"), "--columns",
+                      "word,pos,chunk")
     assert done.returncode == 0 and "chunks: precision" in done.stdout, done.stderr
     text = "He PRP\nreckons VBZ\nthe DT\naccount NN\n\nIt PRP\nrose VBD\n"
     done = tagger_cli("tag", "--model", str(out), "--input", "columns", "--columns", "word,pos", "--format", "conllu",
-               "--probs", stdin=text)
+                      "--probs", stdin=text)
     assert done.returncode == 0, done.stderr
     (tmp_path / "out.conllu").write_text(done.stdout)
     back = read_conllu(tmp_path / "out.conllu")
     assert [[w for w, _ in s] for s in back] == [["He", "reckons", "the", "account"], ["It", "rose"]]
     assert "Prob=" in done.stdout
     done = tagger_cli("tag", "--model", str(out), "--input", "columns", "--columns", "word,pos", "--format", "tsv",
-               "--nbest", "3", stdin=text)
+                      "--nbest", "3", stdin=text)
     assert done.returncode == 0 and done.stdout.count("# nbest") == 6, done.stderr
     done = tagger_cli("tag", "--model", str(out), "--probs", "He runs")
     assert done.returncode == 2 and "--probs needs --format tsv or conllu" in done.stderr

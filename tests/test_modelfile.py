@@ -10,8 +10,7 @@ import torch
 
 from deeptrees import ModelFileError
 from tagger import Tagger
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import ROOT
 
 # Saves the tagger in folder SRC into folder DST, but kills itself (SIGKILL: no clean-up runs) at the
 # moment named by KILL: "write N" (before the N-th file write), "replace" (a temporary file written,

@@ -1,7 +1,5 @@
 """The constituency parser: treebank cleaning, CKY against brute force, trees rebuilt from spans,
 evalb-style scoring, training, save/load, bad input and the CLI."""
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -14,6 +12,7 @@ from deeptrees import TrainConfig
 from treernn.chart import build_tree, cky
 from treernn.parser import MAX_WORDS, Parser, ParserConfig, escaped, load_default_parser, train_parser
 from treernn.parseval import brackets, score_parses
+from tests.conftest import cli
 from corpora.embedding import EmbeddingConfig
 
 
@@ -130,13 +129,12 @@ def test_bad_input_gets_a_clear_error_or_a_parse(tiny_parser):
 
 def test_parse_cli_prints_one_bracketed_tree_a_line(tiny_parser, tmp_path):
     tiny_parser[0].save(tmp_path / "p")
-    done = subprocess.run([sys.executable, "-m", "treernn", "parse", "--model", str(tmp_path / "p")],
-                          input="The cat (a big one) sat .\n\nIt rained .\n", capture_output=True, text=True, check=True)
+    done = cli("treernn", "parse", "--model", str(tmp_path / "p"), stdin="The cat (a big one) sat .\n\nIt rained .\n")
+    assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 2
     assert Tree.fromstring(lines[0]).leaves() == ["The", "cat", "-LRB-", "a", "big", "one", "-RRB-", "sat", "."]
-    bad = subprocess.run([sys.executable, "-m", "treernn", "parse", "--model", str(tmp_path / "missing")],
-                         input="x\n", capture_output=True, text=True)
+    bad = cli("treernn", "parse", "--model", str(tmp_path / "missing"), stdin="x\n")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
 
 
@@ -145,8 +143,8 @@ def test_the_shipped_parser_parses_plain_sentences(treebank_dev_trees):
     tokens = "The old man saw a dog ( a big one ) .".split()
     assert parser.parse(tokens).leaves() == tokens
     assert parser.evaluate(treebank_dev_trees[:40]).f1 > 0.8
-    done = subprocess.run([sys.executable, "-m", "treernn", "parse", "It", "works", "."], capture_output=True,
-                          text=True, check=True)
+    done = cli("treernn", "parse", "It", "works", ".")
+    assert done.returncode == 0, done.stderr
     assert Tree.fromstring(done.stdout).leaves() == ["It", "works", "."]
 
 

@@ -14,10 +14,8 @@ import torch
 from deeptrees import ModelFileError, TrainConfig
 from deeptrees.checkpoint import checkpoint_folder, load_checkpoint
 from tagger import Tagger, train_tagger
-from tests.conftest import tagger_cli, tiny_tagger_config
+from tests.conftest import ROOT, tagger_cli, tiny_tagger_config
 from treernn import TreeNet, TreeNetConfig, train_treenet
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -120,10 +118,11 @@ def test_a_killed_cli_run_resumes_to_a_loadable_model(small_train, treebank_dev,
     train = write_tagged(tmp_path / "train.txt", small_train * 8)
     dev = write_tagged(tmp_path / "dev.txt", treebank_dev[:10])
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "tagger", "train", "--train-file", str(train), "--dev-file", str(dev),
-           "--epochs", "3", "--hidden", "8", "--word-dim", "8", "--char-out", "8", "--word-vectors", "none",
-           "--batch-size", "4", "--checkpoint-every", "5", "--quiet"]
-    proc = subprocess.Popen(cmd + ["--out", str(out)], cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    args = ["train", "--train-file", str(train), "--dev-file", str(dev), "--epochs", "3", "--hidden", "8",
+            "--word-dim", "8", "--char-out", "8", "--word-vectors", "none", "--batch-size", "4", "--checkpoint-every",
+            "5", "--quiet"]
+    proc = subprocess.Popen([sys.executable, "-m", "tagger", *args, "--out", str(out)], cwd=ROOT,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
     pointer = checkpoint_folder(out) / "checkpoint.json"
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:     # wait for a checkpoint taken mid-epoch
@@ -139,7 +138,7 @@ def test_a_killed_cli_run_resumes_to_a_loadable_model(small_train, treebank_dev,
     assert done.returncode == 0, done.stderr
     assert load_checkpoint(out, "tagger").state.epoch == 3
     assert len(Tagger.load(out).tag(["The", "cat", "sat", "."])) == 4
-    refused = tagger_cli(*cmd[3:], "--out", str(out))
+    refused = tagger_cli(*args, "--out", str(out))
     assert refused.returncode == 2 and "already holds a model" in refused.stderr
     assert "Traceback" not in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
 
