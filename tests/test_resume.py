@@ -180,6 +180,7 @@ def test_the_learning_rate_is_cut_after_epochs_without_a_better_dev_score_and_re
 
 @pytest.mark.parametrize("name, lr", [("adam", 2e-3), ("adagrad", 0.05), ("sgd", 0.1)])
 def test_fused_optimizer_steps_like_the_plain_one(name, lr):
+    """On a CPU all three are fused, with the plain optimizer's updates (on a GPU: test_gpu.py)."""
     from torch import nn
 
     from deeptrees.train import make_optimizer
