@@ -209,7 +209,7 @@ class Tagger(TrainedNetwork, TaggerI):
             texts = [read[i][start:end] for i, start, end, _, _ in chunk]
             scores, mask = self._scores(texts)
             tags = self.model.decode(scores, mask)
-            p = self.model.tag_probs(scores, mask) if probs else None
+            p = self.model.tag_probs(scores, mask).cpu() if probs else None
             for row, ((i, start, _, keep, keep_end), seq) in enumerate(zip(chunk, tags)):
                 a, b = keep - start, keep_end - start
                 words, names = texts[row][a:b], [labels[t] for t in seq[a:b]]

@@ -109,7 +109,7 @@ class SpanParser(nn.Module):
         x = self.dropout(self.embedding(batch))                      # (B, T, D)
         B, T, _ = x.shape
         seq = torch.cat([self.bounds[0].expand(B, 1, -1), x, x.new_zeros(B, 1, x.shape[2])], dim=1)
-        seq = seq.index_put((torch.arange(B), batch.lengths + 1), self.bounds[1].expand(B, -1))
+        seq = seq.index_put((torch.arange(B, device=seq.device), batch.lengths + 1), self.bounds[1].expand(B, -1))
         packed = nn.utils.rnn.pack_padded_sequence(seq, (batch.lengths + 2).cpu(), batch_first=True,
                                                    enforce_sorted=False)
         h, _ = self.rnn(packed)
