@@ -138,3 +138,19 @@ def test_devices(tiny_tagger, tmp_path):
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA GPU"):
             Tagger.load(folder, device="cuda")
+
+
+def test_torchrun_processes_get_a_gpu_each_or_a_clear_error(monkeypatch):
+    """Under torchrun every process takes the GPU of its LOCAL_RANK; with more processes than GPUs, nccl
+    would fail deep inside ("Duplicate GPU detected"), so the process without a GPU is refused by name."""
+    from deeptrees import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert resolve_device("auto") == resolve_device("cuda") == torch.device("cuda", 1)
+    monkeypatch.setenv("LOCAL_RANK", "2")
+    for name in ("auto", "cuda"):
+        with pytest.raises(ValueError, match="more processes on this machine than it has CUDA GPUs .2.*--nproc-per-node 2"):
+            resolve_device(name)
+    assert resolve_device("cpu") == torch.device("cpu") and resolve_device("cuda:0") == torch.device("cuda", 0)
