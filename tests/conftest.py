@@ -11,6 +11,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 os.environ.setdefault("NLTK_DATA", str(SHARED / "nltk_data"))
+# The suite checks what holds on a CPU, bit for bit (resume, data-parallel equality, int8), on any machine: it
+# hides GPUs from itself and its subprocesses. `DEEPTREES_TEST_GPU=1 pytest -m gpu tests` runs the GPU tests.
+GPU = os.environ.get("DEEPTREES_TEST_GPU") == "1"
+if not GPU:
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
 
 import corpora  # noqa: E402  (after NLTK_DATA is set)
 from corpora import EmbeddingConfig  # noqa: E402
