@@ -106,7 +106,7 @@ def set_rng_states(states: dict) -> None:
     np.random.set_state(states["numpy"])
     torch.set_rng_state(states["torch"])
     if "cuda" in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
+        torch.cuda.set_rng_state_all(states["cuda"][: torch.cuda.device_count()])   # saved where more GPUs were seen
 
 
 @dataclass
@@ -139,6 +139,17 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
                                  for p in params)
     kind = {"adam": torch.optim.Adam, "adagrad": torch.optim.Adagrad, "sgd": torch.optim.SGD}[cfg.optimizer]
     return kind(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **({"fused": True} if fused else {}))
+
+
+def load_optimizer_state(opt: torch.optim.Optimizer, saved: dict) -> None:
+    """``opt.load_state_dict(saved)``, keeping ``opt``'s own kernel choice: the saved groups carry the
+    saving run's ``fused`` / ``foreach`` flags, and a run resumed on another device (a CPU run on a GPU,
+    where Adagrad has no fused kernel) must not take them."""
+    opt.load_state_dict(saved)
+    for group in opt.param_groups:
+        for flag in ("fused", "foreach"):
+            if flag in group:
+                group[flag] = opt.defaults.get(flag)
 
 
 def anneal(opt: torch.optim.Optimizer, cfg: TrainConfig, hist: History, epoch: int) -> bool:
@@ -188,7 +199,7 @@ def fit(model: nn.Module,
         state = state or TrainState()
         state.order = order.getstate()
     else:
-        opt.load_state_dict(state.optimizer)
+        load_optimizer_state(opt, state.optimizer)
         set_rng_states(state.rng)
         if group.rank:   # rank 0's dropout states were saved; give the others their own stream
             torch.manual_seed(cfg.seed * 1000 + group.rank + state.step)

@@ -200,3 +200,22 @@ def test_fused_optimizer_steps_like_the_plain_one(name, lr):
             opt.step()
     for a, b in zip(fused_model.parameters(), plain_model.parameters()):
         assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_a_resumed_optimizer_keeps_its_own_kernel_choice():
+    """A run checkpointed on a CPU (fused Adagrad) and resumed on a GPU, where torch has no fused Adagrad
+    and make_optimizer builds a plain one, must not take the saved fused flag back (torch's loading does)."""
+    from torch import nn
+
+    from deeptrees.train import load_optimizer_state, make_optimizer
+
+    model = nn.Linear(3, 2)
+    fused = make_optimizer(model, TrainConfig(optimizer="adagrad", lr=0.1))
+    model(torch.ones(4, 3)).sum().backward()
+    fused.step()
+    saved = fused.state_dict()
+    plain = torch.optim.Adagrad(model.parameters(), lr=0.1)
+    load_optimizer_state(plain, saved)
+    assert not plain.param_groups[0]["fused"] and plain.state[model.weight]["sum"].abs().sum() > 0
+    plain.load_state_dict(saved)
+    assert plain.param_groups[0]["fused"]
