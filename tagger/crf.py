@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -120,6 +121,8 @@ class CRF(nn.Module):
             pointers.append(torch.where(live, idx, identity))
         final = (score + end.view(1, n, 1)).reshape(B, n * k)
         top, top_idx = final.topk(min(k, n * k), dim=1)
+        # backtracking reads one pointer a token: from one CPU array, not a tensor read (a GPU sync) each
+        back = torch.stack(pointers[::-1]).cpu().numpy() if pointers else np.zeros((0, B, n, k), dtype=np.int64)
         out = []
         for b in range(B):
             paths = []
@@ -128,8 +131,8 @@ class CRF(nn.Module):
                     continue
                 tag, rank = divmod(flat, k)
                 seq = [tag]
-                for ptr in reversed(pointers):
-                    tag, rank = divmod(int(ptr[b, tag, rank]), k)
+                for ptr in back[:, b]:
+                    tag, rank = divmod(int(ptr[tag, rank]), k)
                     seq.append(tag)
                 paths.append((seq[::-1][: lengths[b]], s))
             out.append(paths)
