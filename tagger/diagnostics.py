@@ -25,7 +25,8 @@ def as_cell(rnn: nn.RNNBase) -> nn.RNNCellBase:
     if rnn.bidirectional or rnn.num_layers != 1:
         raise ValueError("gradient_flow() looks at one layer in one direction: use num_layers=1, bidirectional=False")
     extra = {"nonlinearity": rnn.nonlinearity} if kind is nn.RNN else {}
-    cell = _CELLS[kind](rnn.input_size, rnn.hidden_size, bias=rnn.bias, **extra)
+    w = rnn.weight_ih_l0
+    cell = _CELLS[kind](rnn.input_size, rnn.hidden_size, bias=rnn.bias, device=w.device, dtype=w.dtype, **extra)
     with torch.no_grad():
         cell.weight_ih.copy_(rnn.weight_ih_l0)
         cell.weight_hh.copy_(rnn.weight_hh_l0)
@@ -45,7 +46,7 @@ def gradient_flow(rnn: nn.RNNBase, inputs: torch.Tensor, loss_fn=None) -> torch.
     if inputs.dim() != 3 or inputs.shape[2] != rnn.input_size:
         raise ValueError(f"inputs must be (batch, time, {rnn.input_size}), got {tuple(inputs.shape)}")
     B, T, _ = inputs.shape
-    h = torch.zeros(B, rnn.hidden_size)
+    h = inputs.new_zeros(B, rnn.hidden_size)
     state = (h, torch.zeros_like(h)) if isinstance(cell, nn.LSTMCell) else h
     hidden = []
     for t in range(T):
