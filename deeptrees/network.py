@@ -69,7 +69,7 @@ class NetworkConfig:
         return cls(**d)
 
 
-_SHIPPED: dict[Path, "TrainedNetwork"] = {}   # models shipped with the package, loaded once
+_SHIPPED: dict[tuple[Path, torch.device], "TrainedNetwork"] = {}   # models shipped with the package, loaded once a device
 
 
 class TrainedNetwork:
@@ -152,15 +152,15 @@ class TrainedNetwork:
                             {name: (p.model, p.config, p.vocab, p.meta) for name, p in self.parts.items()})
 
     @classmethod
-    def shipped(cls, folder, train_hint: str):
-        """The model shipped with the package in ``folder`` (an ``importlib.resources`` path), loaded once
-        per process; a missing folder is an error saying how to train one (``train_hint``)."""
-        folder = Path(str(folder))
-        if folder not in _SHIPPED:
-            if not (folder / CONFIG).exists():
-                raise FileNotFoundError(f"no {cls.KIND} is shipped in {folder}; {train_hint}")
-            _SHIPPED[folder] = cls.load(folder)
-        return _SHIPPED[folder]
+    def shipped(cls, folder, train_hint: str, device: str | torch.device = DEFAULT_DEVICE):
+        """The model shipped with the package in ``folder`` (an ``importlib.resources`` path) on ``device``,
+        loaded once per process and device; a missing folder is an error saying how to train one (``train_hint``)."""
+        key = (Path(str(folder)), resolve_device(device))
+        if key not in _SHIPPED:
+            if not (key[0] / CONFIG).exists():
+                raise FileNotFoundError(f"no {cls.KIND} is shipped in {key[0]}; {train_hint}")
+            _SHIPPED[key] = cls.load(key[0], key[1])
+        return _SHIPPED[key]
 
     @classmethod
     def load(cls, folder: str | Path, device: str | torch.device = DEFAULT_DEVICE):

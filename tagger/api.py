@@ -320,7 +320,7 @@ def check_feature_tagger(tagger: Tagger, columns: int, values: Iterable[str]) ->
                          f"...): was it trained on that column?")
 
 
-def load_default() -> Tagger:
-    """The tagger shipped with the package (PTB tags, trained on the Penn Treebank sample)."""
+def load_default(device: str | torch.device = DEFAULT_DEVICE) -> Tagger:
+    """The tagger shipped with the package (PTB tags, trained on the Penn Treebank sample), on ``device``."""
     return Tagger.shipped(DEFAULT_MODEL, "train one with `tagger train --corpus treebank --out DIR` and load "
-                                         "it with Tagger.load(DIR)")
+                                         "it with Tagger.load(DIR)", device)

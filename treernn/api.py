@@ -97,7 +97,7 @@ class TreeNet(TrainedNetwork):
 
             from .parser import load_default_parser
 
-            parser = load_default_parser()
+            parser = load_default_parser(self.device)   # on this network's device
             sentences = [parser._check(tokenize(trees[k]) if isinstance(trees[k], str) else trees[k], f"item {k}")
                          for k in plain]
             for k, parsed in zip(plain, parser.parse_sents(sentences)):
@@ -156,8 +156,9 @@ def load(folder: str | Path, device: str = DEFAULT_DEVICE) -> TreeNet:
 DEFAULT_MODEL = files("treernn") / "default_model"
 
 
-def load_default() -> TreeNet:
-    """The sentiment model shipped with the package: a Tree-LSTM trained on SST (classes 0-4, very negative
-    to very positive). ``load_default().predict("This film is a delight.")`` parses the sentence first."""
+def load_default(device: str = DEFAULT_DEVICE) -> TreeNet:
+    """The sentiment model shipped with the package, on ``device``: a Tree-LSTM trained on SST (classes 0-4,
+    very negative to very positive). ``load_default().predict("This film is a delight.")`` parses the
+    sentence first."""
     return TreeNet.shipped(DEFAULT_MODEL, "train one with `treernn train --corpus sst --out DIR` and load it "
-                                          "with treernn.load(DIR)")
+                                          "with treernn.load(DIR)", device)

@@ -149,7 +149,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .api import load, load_default
 
-    net = load(args.model, args.device) if args.model else load_default().to(args.device)
+    net = load(args.model, args.device) if args.model else load_default(args.device)
     scores = net.evaluate(_trees(args, args.split))
     print(scores.summary())
     if args.plot:
@@ -167,7 +167,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     from .api import load, load_default
 
-    net = load(args.model, args.device) if args.model else load_default().to(args.device)
+    net = load(args.model, args.device) if args.model else load_default(args.device)
     lines = args.trees or [line for line in sys.stdin.read().splitlines() if line.strip()]
     if args.text:
         lines = [tokenize(line) for line in lines]
@@ -206,7 +206,7 @@ def cmd_train_parser(args: argparse.Namespace) -> int:
 def _load_parser(args: argparse.Namespace):
     from .parser import Parser, load_default_parser
 
-    return Parser.load(args.model, args.device) if args.model else load_default_parser().to(args.device)
+    return Parser.load(args.model, args.device) if args.model else load_default_parser(args.device)
 
 
 def cmd_evaluate_parser(args: argparse.Namespace) -> int:

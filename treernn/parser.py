@@ -31,6 +31,7 @@ from corpora.text import iter_sentences
 from corpora.trees import EMPTY, as_tree, bracketed, nodes_postorder, tree_spans
 from corpora.vocab import Vocab
 from corpora.wordvectors import DEFAULT_VECTORS, VECTOR_DIM, WordVectors
+from deeptrees.device import DEFAULT_DEVICE
 from deeptrees.dropout import Dropout
 from deeptrees.network import NetworkConfig, TrainedNetwork
 from deeptrees.recipe import RunOptions, Task, train_network
@@ -109,7 +110,8 @@ class SpanParser(nn.Module):
         x = self.dropout(self.embedding(batch))                      # (B, T, D)
         B, T, _ = x.shape
         seq = torch.cat([self.bounds[0].expand(B, 1, -1), x, x.new_zeros(B, 1, x.shape[2])], dim=1)
-        seq = seq.index_put((torch.arange(B, device=seq.device), batch.lengths + 1), self.bounds[1].expand(B, -1))
+        # both indices on the CPU, where lengths live (torch moves them to seq's device; ran so on an H200)
+        seq = seq.index_put((torch.arange(B), batch.lengths + 1), self.bounds[1].expand(B, -1))
         packed = nn.utils.rnn.pack_padded_sequence(seq, (batch.lengths + 2).cpu(), batch_first=True,
                                                    enforce_sorted=False)
         h, _ = self.rnn(packed)
@@ -268,7 +270,7 @@ def escaped(tree: Tree) -> Tree:
 DEFAULT_PARSER = files("treernn") / "default_parser"
 
 
-def load_default_parser() -> Parser:
-    """The parser shipped with the package (trained on the Penn Treebank sample)."""
+def load_default_parser(device: str | torch.device = DEFAULT_DEVICE) -> Parser:
+    """The parser shipped with the package (trained on the Penn Treebank sample), on ``device``."""
     return Parser.shipped(DEFAULT_PARSER, "train one with `treernn train-parser --out DIR` and load it with "
-                                          "Parser.load(DIR) (or --model DIR)")
+                                          "Parser.load(DIR) (or --model DIR)", device)
