@@ -20,6 +20,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from .device import resolve_device
+
 
 @dataclass(frozen=True)
 class Group:
@@ -42,6 +44,16 @@ def launched() -> bool:
 def is_main_process() -> bool:
     """True unless this is a ``torchrun`` process of rank > 0 (the one that prints and saves)."""
     return int(os.environ.get("RANK", "0")) == 0
+
+
+def training_device(name: str | torch.device) -> torch.device:
+    """The device this process trains on: :func:`resolve_device`'s, except that several ``torchrun``
+    processes on one machine may not all name one GPU (``cuda:N``), which nccl cannot share."""
+    device = resolve_device(name)
+    if device.type == "cuda" and ":" in str(name) and int(os.environ.get("LOCAL_WORLD_SIZE", "1")) > 1:
+        raise ValueError(f"--device {name}: torchrun started {os.environ['LOCAL_WORLD_SIZE']} processes on this "
+                         f"machine and nccl needs a GPU for each; use --device cuda (each takes its LOCAL_RANK's)")
+    return device
 
 
 def setup(device: torch.device) -> bool:

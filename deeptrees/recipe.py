@@ -32,7 +32,7 @@ from corpora.wordvectors import VECTOR_DIM, WordVectors, names_nothing, sized_fo
 
 from . import distributed
 from .checkpoint import checkpoint_folder, has_checkpoint, load_checkpoint, save_checkpoint
-from .device import DEFAULT_DEVICE, resolve_device
+from .device import DEFAULT_DEVICE
 from .modelfile import CONFIG, check_state, vocab_to_bytes
 from .network import TrainedNetwork, load_embedding
 from .train import RESUMABLE, History, TrainConfig, TrainState, fit, set_seed
@@ -169,7 +169,7 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
         raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
     held_out = list(held_out)      # read twice: by the word vectors and the character LMs
     out = check_out(run)
-    device = resolve_device(run.device)
+    device = distributed.training_device(run.device)
     owned = distributed.setup(device)
     try:
         group = distributed.current()

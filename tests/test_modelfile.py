@@ -154,3 +154,17 @@ def test_torchrun_processes_get_a_gpu_each_or_a_clear_error(monkeypatch):
         with pytest.raises(ValueError, match="more processes on this machine than it has CUDA GPUs .2.*--nproc-per-node 2"):
             resolve_device(name)
     assert resolve_device("cpu") == torch.device("cpu") and resolve_device("cuda:0") == torch.device("cuda", 0)
+
+
+def test_torchrun_processes_may_not_all_name_one_gpu(monkeypatch):
+    from deeptrees.distributed import training_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    assert training_device("cuda") == training_device("auto") == torch.device("cuda", 1)
+    with pytest.raises(ValueError, match="--device cuda:0: torchrun started 2 processes.*use --device cuda"):
+        training_device("cuda:0")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")    # one process a machine may choose its GPU
+    assert training_device("cuda:0") == torch.device("cuda", 0)
