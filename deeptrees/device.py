@@ -1,7 +1,7 @@
 """Where tensors live: ``--device auto|cpu|cuda`` and moving batches there.
 
 ``auto`` means the GPU when PyTorch sees one (under ``torchrun``, the one of this process's
-``LOCAL_RANK``: one GPU per process, as nccl needs), else the CPU. Asking for ``cuda`` on a machine without one is a one-line
+``LOCAL_RANK``), else the CPU. Asking for ``cuda`` on a machine without one is a one-line
 ``ValueError``, not a traceback from deep inside torch.
 """
 from __future__ import annotations
@@ -29,11 +29,7 @@ def resolve_device(name: str | torch.device | None = DEFAULT_DEVICE) -> torch.de
         raise ValueError(f"device {name!r} asked for, but PyTorch sees no CUDA GPU on this machine "
                          f"(torch.cuda.is_available() is False); use --device cpu or auto")
     if name in ("auto", "cuda"):
-        rank, count = int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()
-        if rank >= count:   # nccl cannot put two processes on one GPU ("Duplicate GPU detected")
-            raise ValueError(f"torchrun started more processes on this machine than it has CUDA GPUs ({count}): "
-                             f"process {rank} has none of its own; use --nproc-per-node {count}, or --device cpu")
-        return torch.device("cuda", rank)
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")) % torch.cuda.device_count())
     index = name.split(":", 1)[1]
     if not index.isdigit() or int(index) >= torch.cuda.device_count():
         raise ValueError(f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")

@@ -47,12 +47,19 @@ def is_main_process() -> bool:
 
 
 def training_device(name: str | torch.device) -> torch.device:
-    """The device this process trains on: :func:`resolve_device`'s, except that several ``torchrun``
-    processes on one machine may not all name one GPU (``cuda:N``), which nccl cannot share."""
+    """The device this process trains on: :func:`resolve_device`'s, but nccl needs a GPU for each process
+    ("Duplicate GPU detected" otherwise), so several ``torchrun`` processes on one machine may neither name
+    one GPU (``cuda:N``) nor outnumber its GPUs, unless ``CUDA_VISIBLE_DEVICES`` gives each its own."""
     device = resolve_device(name)
-    if device.type == "cuda" and ":" in str(name) and int(os.environ.get("LOCAL_WORLD_SIZE", "1")) > 1:
-        raise ValueError(f"--device {name}: torchrun started {os.environ['LOCAL_WORLD_SIZE']} processes on this "
-                         f"machine and nccl needs a GPU for each; use --device cuda (each takes its LOCAL_RANK's)")
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    if device.type == "cuda" and local > 1 and not os.environ.get("CUDA_VISIBLE_DEVICES"):
+        if ":" in str(name):
+            raise ValueError(f"--device {name}: torchrun started {local} processes on this machine and nccl needs "
+                             f"a GPU for each; use --device cuda (each process takes its LOCAL_RANK's)")
+        if local > torch.cuda.device_count():
+            raise ValueError(f"torchrun started {local} processes on this machine, which has "
+                             f"{torch.cuda.device_count()} CUDA GPU(s), and nccl needs a GPU for each; use "
+                             f"--nproc-per-node {torch.cuda.device_count()}, or --device cpu")
     return device
 
 

@@ -17,9 +17,28 @@ GPU = os.environ.get("DEEPTREES_TEST_GPU") == "1"
 if not GPU:
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
 
+import torch  # noqa: E402
 import corpora  # noqa: E402  (after NLTK_DATA is set)
 from corpora import EmbeddingConfig  # noqa: E402
 from deeptrees import TrainConfig  # noqa: E402
+
+
+def pytest_collection_modifyitems(config, items):
+    """With DEEPTREES_TEST_GPU=1 only the tests marked gpu run: the others check what holds on a CPU."""
+    if GPU:
+        skip = pytest.mark.skip(reason="DEEPTREES_TEST_GPU=1 runs only the tests marked gpu")
+        for item in items:
+            if "gpu" not in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def fake_gpus(monkeypatch):
+    """``fake_gpus(n)``: torch claims n CUDA GPUs (device choice without one; moving a tensor there fails)."""
+    def fake(n: int) -> None:
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+        monkeypatch.setattr(torch.cuda, "device_count", lambda: n)
+    return fake
 
 
 @pytest.fixture(scope="session")

@@ -106,15 +106,12 @@ def test_progress_in_a_log_is_one_line_an_epoch(tmp_path):
         [["epoch", "1"], ["epoch", "2"]]
 
 
-def test_int8_with_the_default_device_tags_on_the_cpu_where_there_is_a_gpu(monkeypatch, capsys):
+def test_int8_with_the_default_device_tags_on_the_cpu_where_there_is_a_gpu(fake_gpus, monkeypatch, capsys):
     """--int8 runs on the CPU alone: with --device auto on a GPU machine (faked: torch claims a GPU, so any
     move of the model to CUDA would fail here) the CLI loads the model on the CPU instead of refusing."""
     import io
 
-    import torch
-
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    fake_gpus(1)
     monkeypatch.setattr("sys.stdin", io.StringIO("The cat sat .\n"))
     assert main(["tag", "--int8", "--format", "tsv"]) == 0
     assert capsys.readouterr().out.split()[:2] == ["The", "DT"]

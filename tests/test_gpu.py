@@ -1,6 +1,7 @@
 """Training and tagging on a CUDA GPU, run there with ``DEEPTREES_TEST_GPU=1 pytest -m gpu tests`` (skipped
-elsewhere; the rest of the suite hides GPUs, see conftest). Each test is a failure first seen on an H200:
-fused Adagrad, which torch has no CUDA kernel for, and tag probabilities gathered with an index on the CPU."""
+elsewhere; the rest of the suite hides GPUs, see conftest). Failures first seen on an H200 or found by reading
+the code after it: fused Adagrad, which torch has no CUDA kernel for (also when a CPU run resumes on a GPU),
+tag probabilities gathered with an index on the CPU, gradient_flow's cell made on the CPU."""
 import copy
 
 import pytest
@@ -10,7 +11,10 @@ from torch import nn
 from corpora import EmbeddingConfig, load_sst
 from deeptrees import TrainConfig
 from deeptrees.train import make_optimizer
+import tagger
+import treernn
 from tagger import Tagger, train_tagger
+from tagger.diagnostics import gradient_flow
 from tests.conftest import GPU, tiny_tagger_config
 from treernn import TreeNetConfig, load, train_treenet
 
@@ -39,8 +43,10 @@ def test_every_optimizer_steps_on_the_gpu_as_on_the_cpu(name, lr):
         assert torch.allclose(a, b.cpu(), atol=1e-5)
 
 
-def test_a_tagger_trained_on_the_gpu_tags_with_probabilities_and_loads_on_the_cpu(small_train, treebank_dev, tmp_path):
-    tagger, hist = train_tagger(small_train[:60], treebank_dev[:20], tiny_tagger_config(),
+@pytest.mark.parametrize("output", ["softmax", "crf"])
+def test_a_tagger_trained_on_the_gpu_tags_with_probabilities_and_loads_on_the_cpu(output, small_train, treebank_dev,
+                                                                                  tmp_path):
+    tagger, hist = train_tagger(small_train[:60], treebank_dev[:20], tiny_tagger_config(output=output),
                                 TrainConfig(epochs=3, batch_size=10, lr=0.02), out=tmp_path / "m", progress=False,
                                 word_vectors=None, device="cuda")
     assert tagger.device.type == "cuda" and hist.epochs[-1]["loss"] < hist.epochs[0]["loss"]
@@ -61,3 +67,28 @@ def test_a_tree_net_trains_on_the_gpu_with_adagrad_and_loads_on_the_cpu(tmp_path
     assert hist.epochs[-1]["loss"] < hist.epochs[0]["loss"]
     on_cpu = load(tmp_path / "t", device="cpu").predict_batch(dev)
     assert agree([str(t) for t in net.predict_batch(dev)], [str(t) for t in on_cpu]) > 0.9
+
+
+def test_a_cpu_run_resumes_on_the_gpu(small_train, treebank_dev, tmp_path):
+    config, dev = tiny_tagger_config(), treebank_dev[:20]
+    train_tagger(small_train[:60], dev, config, TrainConfig(epochs=2, batch_size=10, lr=0.02), out=tmp_path / "m",
+                 progress=False, word_vectors=None, device="cpu")
+    resumed, hist = train_tagger(small_train[:60], dev, config, TrainConfig(epochs=4, batch_size=10, lr=0.02),
+                                 out=tmp_path / "m", resume=True, progress=False, word_vectors=None, device="cuda")
+    assert resumed.device.type == "cuda" and len(hist.epochs) == 4
+
+
+def test_shipped_models_on_the_gpu_answer_as_on_the_cpu():
+    sents = [["The", "old", "man", "the", "boats", "."], ["Prices", "rose", "5", "%", "."]]
+    gpu, cpu = tagger.load_default("cuda"), tagger.load_default("cpu")
+    assert gpu.device.type == "cuda" and cpu.device.type == "cpu"
+    assert [[t[:2] for t in s] for s in gpu.tag_sents(sents, probs=True)] == cpu.tag_sents(sents)
+    text = "A gorgeous , witty film ."     # parsed first, by the shipped parser on the network's device
+    assert treernn.load_default("cuda").predict(text).label() == treernn.load_default("cpu").predict(text).label()
+
+
+def test_gradient_flow_on_the_gpu_equals_the_cpu():
+    torch.manual_seed(0)
+    rnn, x = nn.LSTM(4, 6, batch_first=True), torch.randn(3, 12, 4)
+    on_cpu = gradient_flow(rnn, x)
+    assert torch.allclose(gradient_flow(rnn.cuda(), x.cuda()).cpu(), on_cpu, rtol=1e-4, atol=1e-6)

@@ -140,31 +140,28 @@ def test_devices(tiny_tagger, tmp_path):
             Tagger.load(folder, device="cuda")
 
 
-def test_torchrun_processes_get_a_gpu_each_or_a_clear_error(monkeypatch):
-    """Under torchrun every process takes the GPU of its LOCAL_RANK; with more processes than GPUs, nccl
-    would fail deep inside ("Duplicate GPU detected"), so the process without a GPU is refused by name."""
+def test_torchrun_processes_get_a_gpu_each_or_a_clear_error(fake_gpus, monkeypatch):
+    """Under torchrun every process takes the GPU of its LOCAL_RANK. nccl needs a GPU for each ("Duplicate GPU
+    detected" deep inside otherwise), so training refuses more processes than GPUs, or all naming one GPU,
+    unless CUDA_VISIBLE_DEVICES gives each process its own; loading a model keeps the plain rule."""
     from deeptrees import resolve_device
-
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
-    monkeypatch.setenv("LOCAL_RANK", "1")
-    assert resolve_device("auto") == resolve_device("cuda") == torch.device("cuda", 1)
-    monkeypatch.setenv("LOCAL_RANK", "2")
-    for name in ("auto", "cuda"):
-        with pytest.raises(ValueError, match="more processes on this machine than it has CUDA GPUs .2.*--nproc-per-node 2"):
-            resolve_device(name)
-    assert resolve_device("cpu") == torch.device("cpu") and resolve_device("cuda:0") == torch.device("cuda", 0)
-
-
-def test_torchrun_processes_may_not_all_name_one_gpu(monkeypatch):
     from deeptrees.distributed import training_device
 
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    fake_gpus(2)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     monkeypatch.setenv("LOCAL_RANK", "1")
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
-    assert training_device("cuda") == training_device("auto") == torch.device("cuda", 1)
+    assert training_device("cuda") == training_device("auto") == resolve_device("auto") == torch.device("cuda", 1)
     with pytest.raises(ValueError, match="--device cuda:0: torchrun started 2 processes.*use --device cuda"):
         training_device("cuda:0")
-    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")    # one process a machine may choose its GPU
-    assert training_device("cuda:0") == torch.device("cuda", 0)
+    monkeypatch.setenv("LOCAL_RANK", "2")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "3")
+    for name in ("auto", "cuda"):
+        with pytest.raises(ValueError, match="3 processes on this machine, which has 2 CUDA GPU.*--nproc-per-node 2"):
+            training_device(name)
+    assert resolve_device("auto") == torch.device("cuda", 0)          # loading a model: no nccl involved
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2")                     # each process is given its own GPU
+    assert training_device("cuda:0") == torch.device("cuda", 0) and training_device("cpu") == torch.device("cpu")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")                         # one process a machine chooses its GPU
+    assert training_device("cuda:1") == torch.device("cuda", 1)
