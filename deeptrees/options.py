@@ -97,6 +97,11 @@ def positive_int(text: str) -> int:
 RUN_OPTIONS = ("out", "overwrite", "resume", "checkpoint_every", "device", "quiet")
 
 
+def add_device_option(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    p.add_argument("--device", default=DEFAULT_DEVICE, metavar="DEVICE",
+                   help="auto (a CUDA GPU when there is one), cpu, cuda or cuda:N (default: %(default)s)")
+
+
 def add_run_options(p: argparse.ArgumentParser, start: bool = True) -> None:
     """Output folder, overwrite/resume, checkpoints, device, progress; with ``start``, a start from a
     saved model's embedding and the vocabulary's minimum count."""
@@ -111,8 +116,7 @@ def add_run_options(p: argparse.ArgumentParser, start: bool = True) -> None:
                    + " may be given anew (e.g. raise --epochs)")
     g.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
                    help="also checkpoint every N optimizer steps, not only at the end of each epoch (default: 0)")
-    g.add_argument("--device", default=DEFAULT_DEVICE, metavar="DEVICE",
-                   help="auto (a CUDA GPU when there is one), cpu, cuda or cuda:N (default: %(default)s)")
+    add_device_option(g)
     g.add_argument("--quiet", action="store_true", help="no progress output")
     if not start:
         return

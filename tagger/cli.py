@@ -14,11 +14,10 @@ from dataclasses import asdict
 
 from corpora.charlm import MAX_MINUTES as CHAR_LM_MINUTES
 from corpora.embedding import EmbeddingConfig
-from deeptrees.device import DEFAULT_DEVICE
 from deeptrees.distributed import is_main_process
-from deeptrees.options import (EMB_HELP, TRAIN_HELP, add_dataclass_options, add_plot_option, add_run_options,
-                               add_word_vector_options, cli_options, dataclass_from_args, positive_int, resumed_args,
-                               run_command, run_options, write_plots)
+from deeptrees.options import (EMB_HELP, TRAIN_HELP, add_dataclass_options, add_device_option, add_plot_option,
+                               add_run_options, add_word_vector_options, cli_options, dataclass_from_args,
+                               positive_int, resumed_args, run_command, run_options, write_plots)
 from deeptrees.train import TrainConfig
 
 
@@ -197,11 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--words-only", action="store_true",
                    help="give the model the words alone: one that reads a feature column (e.g. --pos-feature) gets "
                         "it from the tagger it carries (--features-from), as raw text does, instead of the data's")
-    p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
-    p.add_argument("--int8", action="store_true",
-                   help="int8 recurrent and linear layers on the CPU (with --device auto, the CPU even where there is a "
-                        "GPU): 1.2x faster for a two-layer model, 1.04x for the shipped one-layer default; a score may "
-                        "differ in the second decimal with the other sentences of its batch (Tagger.quantized())")
+    _add_inference_options(p)
     add_plot_option(p)
 
     p = sub.add_parser("tag", help="tag text from the arguments or standard input (read as it comes)")
@@ -225,11 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "sentences from 1); for CoNLL output (a token a line) use --format tsv instead")
     p.add_argument("--nbest", type=positive_int, metavar="K",
                    help="the K best tag sequences of each sentence with their log-probabilities")
-    p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
-    p.add_argument("--int8", action="store_true",
-                   help="int8 recurrent and linear layers on the CPU (with --device auto, the CPU even where there is a "
-                        "GPU): 1.2x faster for a two-layer model, 1.04x for the shipped one-layer default; a score may "
-                        "differ in the second decimal with the other sentences of its batch (Tagger.quantized())")
+    _add_inference_options(p)
     return parser
 
 
@@ -244,13 +235,21 @@ def _add_model_option(p: argparse.ArgumentParser) -> None:
                         "or for a model that carries none, to tag plain words and raw text (and --words-only)")
 
 
+def _add_inference_options(p: argparse.ArgumentParser) -> None:
+    add_device_option(p)
+    p.add_argument("--int8", action="store_true",
+                   help="int8 recurrent and linear layers on the CPU (with --device auto, the CPU even where there is a "
+                        "GPU): 1.2x faster for a two-layer model, 1.04x for the shipped one-layer default; a score may "
+                        "differ in the second decimal with the other sentences of its batch (Tagger.quantized())")
+
+
 def _load_tagger(args: argparse.Namespace):
     from .api import Tagger, load_default
 
     models = args.model or []
     if any(not m.strip() for m in models):
         raise ValueError("--model is empty; leave it out to use the default model")
-    device = "cpu" if args.int8 and args.device == "auto" else args.device   # int8 runs on the CPU alone
+    device = "cpu" if args.int8 and args.device.strip().lower() == "auto" else args.device   # int8: CPU alone
     features = Tagger.load(args.features_from, device) if args.features_from else None
     if len(models) > 1:
         tagger = Tagger.ensemble(models, device, feature_tagger=features)

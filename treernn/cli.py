@@ -16,11 +16,10 @@ import sys
 from dataclasses import asdict
 
 from corpora.embedding import EmbeddingConfig
-from deeptrees.device import DEFAULT_DEVICE
 from deeptrees.distributed import is_main_process
-from deeptrees.options import (EMB_HELP, TRAIN_HELP, add_dataclass_options, add_plot_option, add_run_options,
-                               add_word_vector_options, cli_options, dataclass_from_args, positive_int, resumed_args,
-                               run_command, run_options, write_plots)
+from deeptrees.options import (EMB_HELP, TRAIN_HELP, add_dataclass_options, add_device_option, add_plot_option,
+                               add_run_options, add_word_vector_options, cli_options, dataclass_from_args,
+                               positive_int, resumed_args, run_command, run_options, write_plots)
 from deeptrees.train import TrainConfig
 
 
@@ -67,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model folder (default: the sentiment model shipped with the package)")
     _add_corpus_options(p)
     p.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split (default: test)")
-    p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
+    add_device_option(p)
     add_plot_option(p)
 
     p = sub.add_parser("predict", help="label every node of trees or plain sentences and pretty-print them")
@@ -77,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", action="store_true", help="read every argument or line as a plain sentence, even one "
                    "that starts with '(' (otherwise such a line is read as a bracketed tree)")
     p.add_argument("--probs", action="store_true", help="also print the root's class probabilities")
-    p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
+    add_device_option(p)
 
     p = sub.add_parser("train-parser", help="train the constituency parser on the Penn Treebank sample (files "
                        "0-158; dev 159-178 selects on labelled-bracket F1), save the best model")
@@ -98,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "on a treebank split")
     p.add_argument("--model", help="parser folder (default: the parser shipped with the package)")
     p.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split (default: test)")
-    p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
+    add_device_option(p)
 
     p = sub.add_parser("parse", help="parse sentences into bracketed trees, one sentence a line (arguments or "
                        "standard input, read as it comes)")
@@ -107,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pretokenized", action="store_true", help="split lines on whitespace only (default: the "
                    "Penn-Treebank-style tokenizer)")
     p.add_argument("--pretty", action="store_true", help="draw each tree instead of one bracketed line")
-    p.add_argument("--device", default=DEFAULT_DEVICE, help="auto, cpu, cuda or cuda:N (default: %(default)s)")
+    add_device_option(p)
     return parser
 
 
