@@ -124,9 +124,9 @@ class CRF(nn.Module):
         # backtracking reads one pointer a token: from one CPU array, not a tensor read (a GPU sync) each
         back = torch.stack(pointers[::-1]).cpu().numpy() if pointers else np.zeros((0, B, n, k), dtype=np.int64)
         out = []
-        for b in range(B):
+        for b, (tops, flats) in enumerate(zip(top.tolist(), top_idx.tolist())):
             paths = []
-            for s, flat in zip(top[b].tolist(), top_idx[b].tolist()):
+            for s, flat in zip(tops, flats):
                 if s <= INVALID or len(paths) == k:
                     continue
                 tag, rank = divmod(flat, k)

@@ -156,7 +156,7 @@ def load(folder: str | Path, device: str = DEFAULT_DEVICE) -> TreeNet:
 DEFAULT_MODEL = files("treernn") / "default_model"
 
 
-def load_default(device: str = DEFAULT_DEVICE) -> TreeNet:
+def load_default(device: str | torch.device = DEFAULT_DEVICE) -> TreeNet:
     """The sentiment model shipped with the package, on ``device``: a Tree-LSTM trained on SST (classes 0-4,
     very negative to very positive). ``load_default().predict("This film is a delight.")`` parses the
     sentence first."""
