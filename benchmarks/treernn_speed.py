@@ -31,7 +31,6 @@ from corpora.trees import batch_trees, load_sst, tree_batches
 from corpora.vocab import normalize
 from deeptrees.train import make_optimizer
 from treernn import TreeNet, TreeNetConfig
-from treernn.model import SUGGESTED_HIDDEN
 from treernn.reference import reference_logits
 from treernn.train import TRAINING, vocab_for_trees
 
