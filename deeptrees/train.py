@@ -27,7 +27,13 @@ from tqdm.auto import tqdm
 from . import distributed
 from .device import to_device
 
-OPTIMIZERS = ("adam", "adagrad", "sgd")
+# Each optimizer: its torch class and the devices where torch has its fused (one-kernel) step; fused Adagrad
+# runs on the CPU only (asking for it on CUDA fails at the first step).
+OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], set[str]]] = {
+    "adam": (torch.optim.Adam, {"cpu", "cuda"}),
+    "adagrad": (torch.optim.Adagrad, {"cpu"}),
+    "sgd": (torch.optim.SGD, {"cpu", "cuda"}),
+}
 RESUMABLE = ("epochs", "max_minutes")   # TrainConfig fields that a resumed run may change
 
 
@@ -48,7 +54,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+            raise ValueError(f"optimizer must be one of {tuple(OPTIMIZERS)}, got {self.optimizer!r}")
         if self.on_nonfinite not in ("raise", "stop"):
             raise ValueError(f"on_nonfinite must be 'raise' or 'stop', got {self.on_nonfinite!r}")
         if self.epochs < 1 or self.batch_size < 1:
@@ -126,18 +132,13 @@ class TrainState:
     rng: dict | None = None                       # rng_states()
 
 
-# Devices with a fused (one-kernel) step in torch, by optimizer: torch's fused Adagrad runs on the CPU only.
-FUSED_DEVICES = {"adam": {"cpu", "cuda"}, "adagrad": {"cpu"}, "sgd": {"cpu", "cuda"}}
-
-
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     """The optimizer ``cfg`` names, in torch's fused form where the parameters allow it (float tensors on
-    a device in ``FUSED_DEVICES``): one kernel per step instead of a few small ones per tensor, ~10x less
+    a device ``OPTIMIZERS`` lists for it): one kernel per step instead of a few small ones per tensor, ~10x less
     time in ``step()`` on a CPU (Adagrad's update of a 16k-word embedding: 10.7 -> 1.1 ms), same updates."""
     params = [p for p in model.parameters() if p.requires_grad]
-    fused = bool(params) and all(p.is_floating_point() and p.device.type in FUSED_DEVICES[cfg.optimizer]
-                                 for p in params)
-    kind = {"adam": torch.optim.Adam, "adagrad": torch.optim.Adagrad, "sgd": torch.optim.SGD}[cfg.optimizer]
+    kind, fused_on = OPTIMIZERS[cfg.optimizer]
+    fused = bool(params) and all(p.is_floating_point() and p.device.type in fused_on for p in params)
     return kind(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **({"fused": True} if fused else {}))
 
 
