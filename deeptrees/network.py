@@ -69,7 +69,7 @@ class NetworkConfig:
         return cls(**d)
 
 
-_SHIPPED: dict[tuple[Path, torch.device], "TrainedNetwork"] = {}   # models shipped with the package, loaded once a device
+_SHIPPED: dict[tuple[Path, torch.device], "TrainedNetwork"] = {}   # shipped models, loaded once per device
 
 
 class TrainedNetwork:
@@ -155,12 +155,12 @@ class TrainedNetwork:
     def shipped(cls, folder, train_hint: str, device: str | torch.device = DEFAULT_DEVICE):
         """The model shipped with the package in ``folder`` (an ``importlib.resources`` path) on ``device``,
         loaded once per process and device; a missing folder is an error saying how to train one (``train_hint``)."""
-        key = (Path(str(folder)), resolve_device(device))
-        if key not in _SHIPPED:
-            if not (key[0] / CONFIG).exists():
-                raise FileNotFoundError(f"no {cls.KIND} is shipped in {key[0]}; {train_hint}")
-            _SHIPPED[key] = cls.load(key[0], key[1])
-        return _SHIPPED[key]
+        folder, device = Path(str(folder)), resolve_device(device)
+        if (folder, device) not in _SHIPPED:
+            if not (folder / CONFIG).exists():
+                raise FileNotFoundError(f"no {cls.KIND} is shipped in {folder}; {train_hint}")
+            _SHIPPED[folder, device] = cls.load(folder, device)
+        return _SHIPPED[folder, device]
 
     @classmethod
     def load(cls, folder: str | Path, device: str | torch.device = DEFAULT_DEVICE):
