@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import fields
 
 from .device import DEFAULT_DEVICE
-from .train import RESUMABLE
+from .train import OPTIMIZERS, RESUMABLE
 
 
 def add_dataclass_options(p: argparse.ArgumentParser, cls, title: str, helps: dict[str, str] | None = None,
@@ -45,7 +45,7 @@ def dataclass_from_args(cls, args: argparse.Namespace):
 TRAIN_HELP = {
     "epochs": "maximum number of passes over the training data",
     "batch_size": "sentences (or trees) per training batch",
-    "optimizer": "adam, adagrad or sgd",
+    "optimizer": "one of " + ", ".join(OPTIMIZERS),
     "lr": "learning rate",
     "weight_decay": "L2 penalty on all weights",
     "clip_norm": "clip the global gradient norm to this; 0 disables clipping",
