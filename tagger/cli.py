@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="time budget for learning the character language models (default: %(default)s)")
     add_dataclass_options(p, TrainConfig, "training", helps=TRAIN_HELP, defaults=asdict(TRAINING))
 
+    from deeptrees.cache import AUTO as CACHE
+    from deeptrees.cache import ENV as CACHE_ENV
+
     from .distill import DISTILL_TRAINING, STUDENT, UNLABELLED
 
     p = sub.add_parser("distill", help="train a smaller, faster student on a teacher model's tags over unlabelled "
@@ -175,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "of words whose tags become that column of the unlabelled text, e.g. one trained on the "
                         "labelled data's POS column (CRF students only; default: the one the first teacher carries, "
                         "if any); saved inside the student, so that it tags plain words and raw text")
+    p.add_argument("--cache", metavar="DIR", default=CACHE,
+                   help="folder that keeps the teachers' outputs over the unlabelled text, so students of the same "
+                        "teachers and text (other seeds, runs started together, resumed runs) tag it once: a folder, "
+                        f"none, or {CACHE} (${CACHE_ENV}, else ~/.cache/deeptrees) (default: %(default)s)")
     _add_train_files(p)
     add_run_options(p, start=False)
     m = p.add_argument_group("student network (its embedding is the teacher's)")
@@ -325,7 +332,7 @@ def cmd_distill(args: argparse.Namespace) -> int:
     teacher = args.teacher or [str(DEFAULT_MODEL)]
     student, history = distill(teacher, train, dev, config, dataclass_from_args(TrainConfig, args),
                                unlabelled=args.unlabelled, progress=not args.quiet, held_out=_held_out(args),
-                               features_from=args.features_from,
+                               features_from=args.features_from, cache=args.cache,
                                meta={"corpus": _corpus_name(args), "cli": cli_options(args)},
                                **run_options(args))
     report_saved(student, history, args.out, dev)

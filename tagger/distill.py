@@ -18,8 +18,10 @@ Teachers may then be CRF taggers too: an ensemble of seeds becomes one model of 
 """
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -30,6 +32,7 @@ from corpora.batch import encode_words, length_batches, token_batches
 from corpora.tagged import Sentence
 from corpora.vocab import Vocab
 from corpora.wordvectors import LANGUAGE_VECTORS, corpus_names, corpus_sentences, drop_held_out
+from deeptrees.cache import AUTO, Entry, cache_folder, cache_key, cached
 from deeptrees.device import DEFAULT_DEVICE
 from deeptrees.recipe import RunOptions, train_network
 from deeptrees.train import History, TrainConfig
@@ -69,6 +72,56 @@ def teacher_probs(teacher: Tagger, sentences: Sequence[Sequence[str]]) -> list[t
         for row, i in enumerate(idx):
             out[i] = probs[row, : len(sentences[i])].clone()
     return out
+
+
+def _text_key(kind: str, teachers: Sequence[Tagger], text: Sequence[Sequence]) -> str:
+    """What the teachers' outputs over ``text`` depend on: each teacher's weights, vocabulary, architecture
+    and window, and every token (with its feature columns)."""
+    return cache_key(kind, [f"{t.digest()} {json.dumps(asdict(t.config), sort_keys=True)} {t.window}" for t in teachers],
+                     ("\x1d".join(i if isinstance(i, str) else "\x1c".join(i) for i in s) for s in text))
+
+
+def _cached_targets(kind: str, teachers: Sequence[Tagger], text: Sequence[Sequence], cache: Path | None,
+                    progress: bool, compute: Callable[[], Entry]) -> Entry:
+    """:func:`deeptrees.cache.cached` for the teachers' outputs over ``text``, saying what it does."""
+    entry, source = cached(cache, kind, _text_key(kind, teachers, text), compute)
+    if progress and cache is not None:
+        tqdm.write(f"the teachers' outputs were read from the cache in {cache}" if source == "cache" else
+                   f"the teachers' outputs are kept in {cache} for students of the same teachers and text"
+                   if source == "computed" else f"the teachers' outputs: {source}")
+    return entry
+
+
+def soft_targets(teachers: Sequence[Tagger], text: Sequence[Sequence[str]], cache: Path | None = None,
+                 progress: bool = False) -> list[torch.Tensor]:
+    """The teachers' mean tag distribution at every token of each sentence ((length, n_tags) float16),
+    kept in and read from the ``cache`` folder (:mod:`deeptrees.cache`) when one is given."""
+    def compute() -> Entry:
+        per_teacher = [teacher_probs(teacher, text) for teacher in teachers]
+        mean = [(sum(p.float() for p in ps) / len(ps)).half() for ps in zip(*per_teacher)]
+        return {"probs": torch.cat(mean) if mean else torch.empty(0, len(teachers[0].vocab.labels)).half(),
+                "lengths": torch.tensor([len(s) for s in text], dtype=torch.int64)}, {}
+
+    tensors, _ = _cached_targets("soft", teachers, text, cache, progress, compute)
+    return list(torch.split(tensors["probs"], tensors["lengths"].tolist())) if len(text) else []
+
+
+def teacher_tags(teachers: Sequence[Tagger], text: Sequence[Sequence], cache: Path | None = None,
+                 progress: bool = False) -> list[list[str]]:
+    """The likeliest valid tag sequence of each sentence (several teachers: their ensemble's), kept in and
+    read from the ``cache`` folder when one is given."""
+    labels = list(teachers[0].vocab.labels.strings)
+
+    def compute() -> Entry:
+        teacher = teachers[0] if len(teachers) == 1 else Tagger.ensemble(teachers)
+        index = {tag: i for i, tag in enumerate(labels)}
+        ids = [index[t[-1]] for s in teacher.tag_sents(text) for t in s]
+        return {"tags": torch.tensor(ids, dtype=torch.int32),
+                "lengths": torch.tensor([len(s) for s in text], dtype=torch.int64)}, {"labels": json.dumps(labels)}
+
+    tensors, meta = _cached_targets("tags", teachers, text, cache, progress, compute)
+    names = json.loads(meta["labels"])
+    return [[names[i] for i in ids] for ids in torch.split(tensors["tags"], tensors["lengths"].tolist())]
 
 
 def check_teachers(teachers: Sequence[Tagger], task: TaggingTask, soft: bool) -> list[str]:
@@ -111,13 +164,13 @@ class DistillTask(TaggingTask):
     of similar length."""
 
     def __init__(self, teachers: Tagger | Sequence[Tagger], train: Sequence[Sentence],
-                 dev: Sequence[Sentence] | None, unlabelled: Sequence[Sequence[str]], batch_size: int):
+                 dev: Sequence[Sentence] | None, unlabelled: Sequence[Sequence[str]], batch_size: int,
+                 cache: Path | None = None, progress: bool = False):
         super().__init__(train, dev, batch_size)
         teachers = [teachers] if isinstance(teachers, Tagger) else list(teachers)
         self.labels = check_teachers(teachers, self, soft=True)   # the student predicts the teachers' tags
         self.unlabelled = [list(s) for s in unlabelled]
-        per_teacher = [teacher_probs(teacher, self.unlabelled) for teacher in teachers]
-        self.soft = [(sum(p.float() for p in ps) / len(ps)).half() for ps in zip(*per_teacher)]
+        self.soft = soft_targets(teachers, self.unlabelled, cache, progress)
 
     def batches(self, vocab: Vocab, rng: random.Random):
         n_gold, n = len(self.words), len(vocab.labels)
@@ -152,11 +205,14 @@ class TeacherTagTask(TaggingTask):
     on dev by the gold tags alone."""
 
     def __init__(self, teachers: Tagger | Sequence[Tagger], train: Sequence[Sentence],
-                 dev: Sequence[Sentence] | None, unlabelled: Sequence[Sequence[str]], batch_size: int):
+                 dev: Sequence[Sentence] | None, unlabelled: Sequence[Sequence[str]], batch_size: int,
+                 cache: Path | None = None, progress: bool = False):
         teachers = [teachers] if isinstance(teachers, Tagger) else list(teachers)
         labels = check_teachers(teachers, TaggingTask(train, None, batch_size), soft=False)
-        teacher = teachers[0] if len(teachers) == 1 else Tagger.ensemble(teachers)
-        self.tagged = teacher.tag_sents(unlabelled)   # (word, [feature, ...,] tag) tuples, like train's items
+        tags = teacher_tags(teachers, unlabelled, cache, progress)
+        # (word, [feature, ...,] tag) tuples, like train's items
+        self.tagged = [[(*((item,) if isinstance(item, str) else item), tag) for item, tag in zip(s, ts)]
+                       for s, ts in zip(unlabelled, tags)]
         super().__init__([*train, *self.tagged], dev, batch_size)
         self.labels = labels
 
@@ -165,7 +221,7 @@ def distill(teacher: str | Path | Sequence[str | Path], train: Sequence[Sentence
             config: TaggerConfig | None = None, train_config: TrainConfig | None = None,
             out: str | Path | None = None, unlabelled: str | Sequence[Sequence[str]] | None = None,
             progress: bool = True, meta: dict | None = None, *, held_out: Iterable[Sequence[str]] = (),
-            features_from: str | Path | None = None, **run) -> tuple[Tagger, History]:
+            features_from: str | Path | None = None, cache: str | Path | None = AUTO, **run) -> tuple[Tagger, History]:
     """Train a student tagger (``config``, default :data:`STUDENT`; with ``output="crf"`` on the teacher's
     tag sequences, see above) on the outputs of the ``teacher``
     model (a folder; :data:`tagger.api.DEFAULT_MODEL` is the shipped one; several folders: an ensemble,
@@ -176,8 +232,10 @@ def distill(teacher: str | Path | Sequence[str | Path], train: Sequence[Sentence
     from the teacher's vocabulary and embedding. Teachers that read a feature column beside each word (a CRF
     student's only) need ``features_from``: a tagger folder whose tags become that column of the unlabelled
     text (e.g. a POS tagger trained on the labelled data's POS column; default: the first teacher's
-    :attr:`Tagger.feature_tagger`), saved inside the student. ``run`` takes :class:`deeptrees.recipe.RunOptions`
-    fields as :func:`tagger.train.train_tagger` does."""
+    :attr:`Tagger.feature_tagger`), saved inside the student. The teachers' outputs over the text are kept
+    in the ``cache`` folder (:mod:`deeptrees.cache`; None: not kept), so that other students of the same
+    teachers and text (other seeds, runs at once, resumed runs) read them instead of tagging it again.
+    ``run`` takes :class:`deeptrees.recipe.RunOptions` fields as :func:`tagger.train.train_tagger` does."""
     folders = [teacher] if isinstance(teacher, (str, Path)) else list(teacher)
     if not folders:
         raise ValueError("give at least one teacher model folder")
@@ -197,9 +255,10 @@ def distill(teacher: str | Path | Sequence[str | Path], train: Sequence[Sentence
             model.check_part("features", features)   # the check attach() makes, with the teacher's column
         text = feature_columns(text, model.n_features, features)
     if progress:
-        tqdm.write(f"{len(teachers)} teacher(s) tag {len(text):,} sentences ({sum(map(len, text)):,} tokens) of {source} ...")
-    task = (TeacherTagTask if config.output == "crf" else DistillTask)(teachers, train, dev, text,
-                                                                       train_config.batch_size)
+        tqdm.write(f"{len(teachers)} teacher(s) tag {len(text):,} sentences ({sum(map(len, text)):,} tokens) of {source}, "
+                   f"unless the cache holds their outputs ...")
+    task = (TeacherTagTask if config.output == "crf" else DistillTask)(teachers, train, dev, text, train_config.batch_size,
+                                                                       cache_folder(cache), progress)
     meta = {**(meta or {}), "language": model.language,
             "distilled": {"teacher": ", ".join(map(str, folders)), "unlabelled": source, "sentences": len(text),
                           "tokens": sum(map(len, text)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,10 @@ os.environ.setdefault("NLTK_DATA", str(SHARED / "nltk_data"))
 GPU = os.environ.get("DEEPTREES_TEST_GPU") == "1"
 if not GPU:
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
+# distillation caches teacher outputs (deeptrees/cache.py): the suite and its subprocesses keep theirs in a
+# folder of their own, removed at exit, not in the user's ~/.cache
+_CACHE = tempfile.TemporaryDirectory(prefix="deeptrees-test-cache-")
+os.environ["DEEPTREES_CACHE"] = _CACHE.name
 
 import torch  # noqa: E402
 import corpora  # noqa: E402  (after NLTK_DATA is set)

@@ -1,4 +1,5 @@
 """Distillation: a student learns a teacher's tag distribution over unlabelled text (tagger/distill.py)."""
+import importlib
 from dataclasses import replace
 
 import pytest
@@ -9,7 +10,8 @@ import corpora
 from corpora.wordvectors import sentence_key
 from deeptrees import TrainConfig
 from tagger import Tagger, train_tagger
-from tagger.distill import DistillTask, TeacherTagTask, distill, teacher_probs, unlabelled_text
+from tagger.distill import (DistillTask, TeacherTagTask, distill, soft_targets, teacher_probs, teacher_tags,
+                            unlabelled_text)
 from tests.conftest import tagger_cli, tiny_tagger_config
 
 
@@ -81,11 +83,14 @@ def test_cli_distill_saves_a_student(teacher, small_train, treebank_dev, tmp_pat
     dev.write_text("\n".join(" ".join(f"{w}/{t}" for w, t in s) for s in treebank_dev[:10]) + "\n")
     done = tagger_cli("distill", "--teacher", str(teacher), "--train-file", str(train), "--dev-file", str(dev),
                       "--unlabelled", "treebank:wsj_000", "--hidden", "16", "--epochs", "1", "--output", output,
-                      "--out", str(tmp_path / "student"), "--quiet", "--device", "cpu", timeout=300)
+                      "--out", str(tmp_path / "student"), "--quiet", "--device", "cpu",
+                      "--cache", str(tmp_path / "cache"), timeout=300)
     assert done.returncode == 0, done.stderr
     student = Tagger.load(tmp_path / "student")
     assert "saved" in done.stdout and "best dev accuracy" in done.stdout
     assert student.config.num_layers == 1 and student.config.output == output
+    kind = "tags" if output == "crf" else "soft"       # the teacher's outputs, kept for the next student
+    assert len(list((tmp_path / "cache").glob(f"{kind}-*.safetensors"))) == 1
 
 
 def test_an_ensemble_teaches_its_mean_distribution(tiny_tagger, small_train, treebank_train, treebank_dev):
@@ -146,3 +151,40 @@ def test_teachers_of_words_and_pos_learn_through_a_pos_tagger(teacher, treebank_
     assert second.feature_tagger is not None and "teacher's feature tagger" in second.meta["distilled"]["features_from"]
     with pytest.raises(ValueError, match="teacher 1 reads 1 feature column"):
         TeacherTagTask(crf, [[(w, t) for w, _, t in s] for s in chunks], None, pos, 8)
+
+
+def test_students_of_the_same_teachers_and_text_read_the_teachers_outputs_from_the_cache(
+        teacher, tiny_tagger, small_train, treebank_train, treebank_dev, tmp_path, monkeypatch):
+    module = importlib.import_module("tagger.distill")   # tagger.distill, the attribute, is the function
+
+    text = words(treebank_train[60:100])
+    train_config = TrainConfig(epochs=2, batch_size=16, lr=0.02, seed=3)
+    runs = [distill(teacher, small_train[:20], treebank_dev[:10], replace(tiny_tagger_config(), num_layers=1),
+                    train_config, unlabelled=text, progress=False, cache=tmp_path / "cache")
+            for _ in range(2)]
+    assert len(list((tmp_path / "cache").glob("soft-*.safetensors"))) == 1
+    # the second student read exactly what the first one's teacher computed: it trained step for step alike
+    assert [e["loss"] for e in runs[0][1].epochs] == [e["loss"] for e in runs[1][1].epochs]
+    assert runs[0][0].tag_sents(text) == runs[1][0].tag_sents(text)
+
+    def no_tagging(*args, **kwargs):
+        raise AssertionError("the teacher tagged text that the cache holds")
+
+    monkeypatch.setattr(module, "teacher_probs", no_tagging)
+    cached_soft = soft_targets([Tagger.load(teacher)], text, tmp_path / "cache")
+    assert all(torch.equal(a, b) for a, b in zip(cached_soft, DistillTask(Tagger.load(teacher), small_train, None, text, 8,
+                                                                          cache=tmp_path / "cache").soft))
+    with pytest.raises(AssertionError, match="tagged text"):              # other text: a new entry is computed
+        soft_targets([Tagger.load(teacher)], text[:-1], tmp_path / "cache")
+
+
+def test_crf_teachers_tags_are_cached_by_teacher(small_train, treebank_train, tmp_path, monkeypatch):
+    crfs = [train_tagger(small_train, None, tiny_tagger_config(output="crf"), TrainConfig(epochs=2, batch_size=10, seed=s),
+                         progress=False, word_vectors=None)[0] for s in (1, 2)]
+    text = words(treebank_train[60:100])
+    assert teacher_tags(crfs, text, tmp_path) == [[t for _, t in s] for s in Tagger.ensemble(crfs).tag_sents(text)]
+    assert teacher_tags(crfs[:1], text, tmp_path) == [[t for _, t in s] for s in crfs[0].tag_sents(text)]
+    assert len(list(tmp_path.glob("tags-*.safetensors"))) == 2          # another teacher set: another entry
+    monkeypatch.setattr(Tagger, "tag_sents", lambda *a, **k: pytest.fail("tagged text that the cache holds"))
+    assert TeacherTagTask(crfs, small_train[:5], None, text, 8, cache=tmp_path).tagged[0] == \
+        [(w, t) for w, t in zip(text[0], teacher_tags(crfs, text, tmp_path)[0])]
