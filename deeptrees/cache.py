@@ -24,24 +24,26 @@ from filelock import FileLock
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 
+from corpora.wordvectors import names_nothing
+
 from .files import write_atomic
 
 ENV = "DEEPTREES_CACHE"
 AUTO = "auto"                                # the cache option's default: the folder above
-OFF = ("none", "no", "off", "")              # cache options (and $DEEPTREES_CACHE values) that turn it off
 
 Entry = tuple[dict[str, torch.Tensor], dict[str, str]]   # tensors and string metadata
 
 
 def cache_folder(option: str | Path | None = AUTO) -> Path | None:
-    """The cache folder an option names: ``"auto"`` (see above), a folder, or None / ``"none"`` (no cache)."""
-    if option is None or str(option).strip().lower() in OFF:
+    """The cache folder an option names: ``"auto"`` (see above), a folder, or None / ``"none"`` (no cache),
+    as ``--word-vectors`` names none (:func:`corpora.wordvectors.names_nothing`)."""
+    if option is None or names_nothing(str(option)):
         return None
-    if str(option) != AUTO:
+    if str(option).strip().lower() != AUTO:
         return Path(option).expanduser()
     env = os.environ.get(ENV)
-    if env is not None:
-        return cache_folder(env if env.strip().lower() != AUTO else None)
+    if env is not None and env.strip().lower() != AUTO:
+        return cache_folder(env)
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "deeptrees"
 

@@ -99,11 +99,10 @@ def soft_targets(teachers: Sequence[Tagger], text: Sequence[Sequence[str]], cach
     def compute() -> Entry:
         per_teacher = [teacher_probs(teacher, text) for teacher in teachers]
         mean = [(sum(p.float() for p in ps) / len(ps)).half() for ps in zip(*per_teacher)]
-        return {"probs": torch.cat(mean) if mean else torch.empty(0, len(teachers[0].vocab.labels)).half(),
-                "lengths": torch.tensor([len(s) for s in text], dtype=torch.int64)}, {}
+        return {"probs": torch.cat(mean) if mean else torch.empty(0, len(teachers[0].vocab.labels)).half()}, {}
 
     tensors, _ = _cached_targets("soft", teachers, text, cache, progress, compute)
-    return list(torch.split(tensors["probs"], tensors["lengths"].tolist())) if len(text) else []
+    return list(torch.split(tensors["probs"], [len(s) for s in text])) if len(text) else []
 
 
 def teacher_tags(teachers: Sequence[Tagger], text: Sequence[Sequence], cache: Path | None = None,
@@ -116,12 +115,11 @@ def teacher_tags(teachers: Sequence[Tagger], text: Sequence[Sequence], cache: Pa
         teacher = teachers[0] if len(teachers) == 1 else Tagger.ensemble(teachers)
         index = {tag: i for i, tag in enumerate(labels)}
         ids = [index[t[-1]] for s in teacher.tag_sents(text) for t in s]
-        return {"tags": torch.tensor(ids, dtype=torch.int32),
-                "lengths": torch.tensor([len(s) for s in text], dtype=torch.int64)}, {"labels": json.dumps(labels)}
+        return {"tags": torch.tensor(ids, dtype=torch.int32)}, {"labels": json.dumps(labels)}
 
     tensors, meta = _cached_targets("tags", teachers, text, cache, progress, compute)
-    names = json.loads(meta["labels"])
-    return [[names[i] for i in ids] for ids in torch.split(tensors["tags"], tensors["lengths"].tolist())]
+    names, ids = json.loads(meta["labels"]), iter(tensors["tags"].tolist())
+    return [[names[next(ids)] for _ in s] for s in text]   # the text's sentence lengths split the flat ids
 
 
 def check_teachers(teachers: Sequence[Tagger], task: TaggingTask, soft: bool) -> list[str]:
@@ -254,11 +252,12 @@ def distill(teacher: str | Path | Sequence[str | Path], train: Sequence[Sentence
         if features is not None:   # before the text is tagged, not when the student is built
             model.check_part("features", features)   # the check attach() makes, with the teacher's column
         text = feature_columns(text, model.n_features, features)
+    folder = cache_folder(cache)
     if progress:
-        tqdm.write(f"{len(teachers)} teacher(s) tag {len(text):,} sentences ({sum(map(len, text)):,} tokens) of {source}, "
-                   f"unless the cache holds their outputs ...")
+        tqdm.write(f"{len(teachers)} teacher(s) tag {len(text):,} sentences ({sum(map(len, text)):,} tokens) of {source}"
+                   + (", unless the cache holds their outputs ..." if folder else " ..."))
     task = (TeacherTagTask if config.output == "crf" else DistillTask)(teachers, train, dev, text, train_config.batch_size,
-                                                                       cache_folder(cache), progress)
+                                                                       folder, progress)
     meta = {**(meta or {}), "language": model.language,
             "distilled": {"teacher": ", ".join(map(str, folders)), "unlabelled": source, "sentences": len(text),
                           "tokens": sum(map(len, text)),

@@ -83,6 +83,8 @@ def test_where_the_cache_lives(monkeypatch, tmp_path):
     monkeypatch.setenv("DEEPTREES_CACHE", str(tmp_path / "mine"))
     assert cache_folder() == tmp_path / "mine" and cache_folder("auto") == tmp_path / "mine"
     assert cache_folder(tmp_path / "given") == tmp_path / "given"
+    monkeypatch.setenv("DEEPTREES_CACHE", "auto")                 # auto, spelt out, is the default folder
+    assert cache_folder() == tmp_path / "deeptrees"
     monkeypatch.setenv("DEEPTREES_CACHE", "none")
     assert cache_folder() is None
     assert cache_folder(None) is None and cache_folder("off") is None
