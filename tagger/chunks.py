@@ -37,21 +37,6 @@ def to_iob2(tags: Sequence[str]) -> list[str]:
     return out
 
 
-def to_bioes(tags: Sequence[str]) -> list[str]:
-    """IOB1 or IOB2 tags to BIOES (a one-token chunk is ``S-X``, a chunk's last token ``E-X``); the same chunks.
-
-    >>> to_bioes(["B-PER", "I-PER", "O", "I-LOC", "B-LOC"])
-    ['B-PER', 'E-PER', 'O', 'S-LOC', 'S-LOC']
-    """
-    out = ["O"] * len(tags)
-    for start, end, kind in spans(tags):
-        if end - start == 1:
-            out[start] = "S-" + kind
-        else:
-            out[start:end] = ["B-" + kind] + ["I-" + kind] * (end - start - 2) + ["E-" + kind]
-    return out
-
-
 def continues(prev: str, tag: str) -> bool:
     """Whether ``tag`` continues the chunk that ``prev`` is part of (conlleval's convention)."""
     return tag[:2] in ("I-", "E-") and prev[:2] in ("B-", "I-") and prev[2:] == tag[2:]
