@@ -92,6 +92,11 @@ def _cached_targets(kind: str, teachers: Sequence[Tagger], text: Sequence[Sequen
     return entry
 
 
+def _by_sentence(flat: torch.Tensor, text: Sequence[Sequence]) -> list[torch.Tensor]:
+    """A cache entry's tensor of every token, one row a token, split into the sentences of ``text``."""
+    return list(torch.split(flat, [len(s) for s in text])) if len(text) else []
+
+
 def soft_targets(teachers: Sequence[Tagger], text: Sequence[Sequence[str]], cache: Path | None = None,
                  progress: bool = False) -> list[torch.Tensor]:
     """The teachers' mean tag distribution at every token of each sentence ((length, n_tags) float16),
@@ -102,7 +107,7 @@ def soft_targets(teachers: Sequence[Tagger], text: Sequence[Sequence[str]], cach
         return {"probs": torch.cat(mean) if mean else torch.empty(0, len(teachers[0].vocab.labels)).half()}, {}
 
     tensors, _ = _cached_targets("soft", teachers, text, cache, progress, compute)
-    return list(torch.split(tensors["probs"], [len(s) for s in text])) if len(text) else []
+    return _by_sentence(tensors["probs"], text)
 
 
 def teacher_tags(teachers: Sequence[Tagger], text: Sequence[Sequence], cache: Path | None = None,
@@ -118,8 +123,8 @@ def teacher_tags(teachers: Sequence[Tagger], text: Sequence[Sequence], cache: Pa
         return {"tags": torch.tensor(ids, dtype=torch.int32)}, {"labels": json.dumps(labels)}
 
     tensors, meta = _cached_targets("tags", teachers, text, cache, progress, compute)
-    names, ids = json.loads(meta["labels"]), iter(tensors["tags"].tolist())
-    return [[names[next(ids)] for _ in s] for s in text]   # the text's sentence lengths split the flat ids
+    names = json.loads(meta["labels"])
+    return [[names[i] for i in ids.tolist()] for ids in _by_sentence(tensors["tags"], text)]
 
 
 def check_teachers(teachers: Sequence[Tagger], task: TaggingTask, soft: bool) -> list[str]:
