@@ -14,12 +14,13 @@ The splits follow ``shared/README.md`` so figures from tests and benchmarks comp
 - treebank: ``sorted(fileids)``; files 0-158 train, 159-178 dev, 179-198 test; ``-NONE-`` tokens removed.
 - brown (universal tags): sentence index % 10 == 9 test, == 8 dev, the rest train.
 - conll2000: ``train.txt`` (its last 1,000 sentences are dev) and ``test.txt``.
+- silver (:func:`load_silver_pos`): no split; CoNLL-2000's automatic POS tags, extra training data for the treebank.
 - conll2002 (``lang="esp"`` Spanish, ``"ned"`` Dutch): ``<lang>.train``, ``.testa`` dev, ``.testb`` test;
   IOB2 entity tags (PER, ORG, LOC, MISC). ``-DOCSTART-`` lines are document breaks, not tokens.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from nltk.tag.mapping import map_tag
 
@@ -102,6 +103,26 @@ def load_conll2000(split: str = "train", column: str = "chunk", pos_feature: boo
         return load_conll2000_triples(split)
     col = 2 if column == "chunk" else 1
     return [[(t[0], t[col]) for t in s] for s in load_conll2000_triples(split)]
+
+
+TREEBANK_BRACKETS = {"(": "-LRB-", ")": "-RRB-"}   # CoNLL-2000 tags brackets with themselves, the treebank not
+
+
+def load_silver_pos(held_out: Iterable[Sequence[str]] = ()) -> list[Sentence]:
+    """More Penn Treebank POS data for the treebank's taggers: all of CoNLL-2000 (WSJ sections 15-18 and 20,
+    259k tokens; the treebank sample is sections 00-01) with its POS column, which the Brill tagger wrote, so
+    its tags are silver, not gold (a few in a hundred differ from what the treebank's annotators would write).
+    Brackets are tagged ``-LRB-`` / ``-RRB-`` as in the treebank. Sentences that are also in ``held_out``
+    (give the run's dev and test sentences: boilerplate such as "Terms were n't disclosed ." recurs) are
+    dropped."""
+    sentences = [[(w, TREEBANK_BRACKETS.get(t, t)) for w, t in s] for s in load_conll2000("all", column="pos")]
+    return drop_sentences(sentences, held_out)
+
+
+def drop_sentences(sentences: Sequence[Sequence[Sequence[str]]], held_out: Iterable[Sequence[str]]) -> list:
+    """``sentences`` (tagged, ``(word, ..., tag)`` items) without those whose words are a ``held_out`` token list."""
+    drop = {tuple(words) for words in held_out}
+    return [list(s) for s in sentences if tuple(item[0] for item in s) not in drop]
 
 
 def load_conll2002(split: str = "train", lang: str = "esp", pos_feature: bool = False, column: str = "entity") -> list:
