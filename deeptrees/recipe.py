@@ -4,7 +4,8 @@ and resumed the same way:
 1. check the output folder (refuse to replace a model unless asked; resume needs a checkpoint);
 2. join the ``torchrun`` process group, if any, and pick the device;
 3. seed once; get word vectors and character LMs (learned with the run's held-out text removed), or another saved
-   model's embedding (``init_embeddings_from``), or the checkpoint's vocabulary and weights;
+   model's embedding (``init_embeddings_from``), or a saved network of the same kind, all of it (``init_from``:
+   fine-tuning), or the checkpoint's vocabulary and weights;
 4. build the vocabulary and network (the config sized for the vectors);
 5. train with :func:`deeptrees.train.fit`: save the model on each new best, checkpoint every epoch
    (and every ``checkpoint_every`` steps); save the final model.
@@ -130,6 +131,18 @@ def check_same_run(saved: dict, now: dict, out: Path) -> None:
                          f"resume with the same settings (only {', '.join(RESUMABLE)} may change)")
 
 
+def check_start(start: TrainedNetwork, task: Task, folder: str | Path) -> None:
+    """Refuse to fine-tune ``start`` (loaded from ``folder``) on data it cannot read or label."""
+    unknown = sorted(set(task.labels) - set(start.vocab.labels.strings))
+    if unknown:
+        raise ValueError(f"the model in {folder} does not know the label(s) {', '.join(unknown[:8])} of the "
+                         f"training data: start from a model trained with the same labels")
+    columns = len(task.features[0][0]) if task.features else 0
+    if columns != len(start.vocab.features or ()):
+        raise ValueError(f"the model in {folder} reads {len(start.vocab.features or ())} feature column(s) beside "
+                         f"each word, the training data has {columns}")
+
+
 def learn_from_text(what: str, spec, kind: type, learn: Callable[[str], Any], describe: Callable[[Any], str],
                     show: bool):
     """``spec`` (a spec string, a ready ``kind``, or None) made into a ``kind`` by ``learn`` (word vectors,
@@ -151,24 +164,35 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
                   word_vectors: str | WordVectors | None = None, vector_dim: int = VECTOR_DIM,
                   char_lm: str | CharLM | None = None, char_lm_minutes: float = MAX_MINUTES,
                   held_out: Iterable[Sequence[str]] = (), init_embeddings_from: str | Path | None = None,
-                  meta: dict | None = None, run: RunOptions | None = None,
+                  init_from: str | Path | None = None, meta: dict | None = None, run: RunOptions | None = None,
                   parts: dict[str, TrainedNetwork] | None = None) -> tuple[TrainedNetwork, History]:
     """Train ``task.network`` on ``task`` following the recipe above; returns the best network and history.
+    ``init_from`` (a saved network of the same kind) starts it from that network's vocabulary, architecture and
+    weights, and its parts unless ``parts`` are given: ``config`` and ``min_count`` then go unused.
     ``parts`` are attached to it (:meth:`TrainedNetwork.attach`) before training, so every save carries them."""
     run = run or RunOptions()
     kind = task.network.KIND
-    if isinstance(word_vectors, WordVectors) and init_embeddings_from is not None:
-        raise ValueError("give word_vectors or init_embeddings_from, not both: a saved model brings its own vectors")
+    if init_from is not None and init_embeddings_from is not None:
+        raise ValueError("give init_from or init_embeddings_from, not both: init_from brings the embedding too")
+    saved = init_from if init_from is not None else init_embeddings_from
+    what = "init_from" if init_from is not None else "init_embeddings_from"
+    if isinstance(word_vectors, WordVectors) and saved is not None:
+        raise ValueError(f"give word_vectors or {what}, not both: a saved model brings its own vectors")
     if isinstance(char_lm, str) and names_nothing(char_lm):
         char_lm = None
-    if char_lm is not None and init_embeddings_from is not None:
-        raise ValueError("give char_lm or init_embeddings_from, not both: a saved model brings its own embedding")
-    if init_embeddings_from is not None:
+    if char_lm is not None and saved is not None:
+        raise ValueError(f"give char_lm or {what}, not both: a saved model brings its own embedding")
+    if saved is not None:
         word_vectors = None   # the saved model's vectors come with its embedding
     if type(min_count) is not int or min_count < 1:
         raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
     held_out = list(held_out)      # read twice: by the word vectors and the character LMs
     out = check_out(run)
+    start = None
+    if init_from is not None:
+        start = task.network.load(init_from, "cpu")
+        check_start(start, task, init_from)
+        parts = parts if parts is not None else dict(start.parts)
     device = distributed.training_device(run.device)
     owned = distributed.setup(device)
     try:
@@ -182,6 +206,8 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
                   f"CharLM({len(char_lm.chars)} characters x {char_lm.hidden})",
                   "init_embeddings_from": str(init_embeddings_from) if init_embeddings_from else None,
                   "data": fingerprint(task.data()), "meta": meta or {}}
+        if start is not None:   # a resumed run must start from the same weights, wherever they are now
+            recipe["init_from"] = start.digest()
         if parts:   # a resumed run carries the same networks (their weights, wherever they were loaded from)
             recipe["parts"] = {name: part.digest() for name, part in parts.items()}
         ckpt = load_checkpoint(out, kind) if run.resume else None
@@ -195,6 +221,8 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
         vectors, embedding, lm = None, None, None
         if ckpt is not None:
             vocab, config = ckpt.vocab, type(config).from_dict(ckpt.recipe["model_config"])
+        elif start is not None:
+            vocab, config = start.vocab, start.config
         elif init_embeddings_from is not None:
             source_vocab, emb_config, embedding = load_embedding(init_embeddings_from)
             vocab, config = source_vocab.with_labels(task.labels), replace(config, embedding=emb_config)
@@ -212,6 +240,8 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
         net = task.network.new(vocab, config, vectors)
         if embedding is not None:
             net.model.embedding.load_state_dict(embedding)
+        if start is not None and ckpt is None:
+            net.model.load_state_dict(start.model.state_dict())
         if lm is not None:
             net.model.embedding.context.load_state_dict(lm.state_dict())
         if ckpt is not None:
@@ -220,6 +250,8 @@ def train_network(task: Task, config, train_config: TrainConfig, *, min_count: i
         net.to(device)
         recipe["model_config"] = net.config.to_dict()
         net.meta = {"training": asdict(train_config), **(meta or {})}
+        if start is not None:
+            net.meta["init_from"] = str(init_from)
         for name, part in (parts or {}).items():
             net.attach(name, part)
         if ckpt is not None and ckpt.state.history.best_epoch:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 from corpora.charlm import MAX_MINUTES as CHAR_LM_MINUTES
 from corpora.embedding import EmbeddingConfig
@@ -112,6 +112,29 @@ def _train_dev(args: argparse.Namespace) -> tuple[list, list | None]:
     return train, _data(args, "dev", args.dev_file) if (args.dev_file or not args.train_file) else None
 
 
+EXTRA_SILVER = "conll2000-pos"   # --extra-train's name for corpora.load_silver_pos
+
+
+def _extra_train(args: argparse.Namespace, train: list, held_out: list[list[str]]) -> list:
+    """``--extra-train``'s sentences without those in ``held_out``; refused if they do not fit ``train``."""
+    import corpora
+    from corpora.readers import read_tagged
+
+    spec = args.extra_train
+    extra = corpora.load_silver_pos(held_out) if spec == EXTRA_SILVER else \
+        corpora.drop_sentences(read_tagged(spec, args.file_format, args.columns, args.label), held_out)
+    if not extra:
+        raise ValueError(f"--extra-train {spec}: no sentences left once the run's dev and test sentences are dropped")
+    if len(extra[0][0]) != len(train[0][0]):
+        raise ValueError(f"--extra-train {spec}: {len(extra[0][0])} columns a token, the training data has "
+                         f"{len(train[0][0])}")
+    unknown = sorted({t[-1] for s in extra for t in s} - {t[-1] for s in train for t in s})
+    if unknown:
+        raise ValueError(f"--extra-train {spec} has tags the training data never uses ({', '.join(unknown[:8])}): "
+                         f"another tag set?")
+    return extra
+
+
 def _held_out(args: argparse.Namespace) -> list[list[str]]:
     """The test split's words (dev is held out by the trainer): kept out of the word vectors' text."""
     return [] if args.train_file else [[t[0] for t in s] for s in _data(args, "test", None)]
@@ -131,6 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corpus_options(p)
     _add_train_files(p)
     p.add_argument("--max-train-sentences", type=positive_int, metavar="N", help="use only the first N training sentences")
+    p.add_argument("--extra-train", metavar="SPEC",
+                   help="more training sentences, with the same tags: a file (read as --file-format, --columns say), "
+                        f"or {EXTRA_SILVER}: CoNLL-2000's 11k WSJ sentences with the POS tags the Brill tagger gave "
+                        "them (silver, for PTB-tagged treebank runs); sentences that are also in the run's dev or "
+                        "test split are dropped. Train on them, then fine-tune on the corpus alone with --init-from")
+    p.add_argument("--init-from", metavar="MODEL_DIR",
+                   help="start from a saved tagger, all of it: vocabulary, weights, and its network and embedding "
+                        "options, which the options below then cannot change (--word-vectors, --char-lm and "
+                        "--min-count go unused); fine-tuning, e.g. after --extra-train")
     p.add_argument("--features-from", metavar="DIR",
                    help="for data with one feature column (e.g. --pos-feature): a tagger of words whose tags are that "
                         "column (e.g. trained with --column pos), saved inside the model so that it also tags plain "
@@ -277,24 +309,43 @@ def configs_from_args(args: argparse.Namespace):
     return config, dataclass_from_args(TrainConfig, args)
 
 
+FROM_MODEL = ("cell", "layers", "hidden", "unidirectional", "dropout", "output", "min_count", "word_vectors",
+              "learned_vector_dim", "char_lm", "char_lm_minutes", "init_embeddings_from",
+              *(f.name for f in fields(EmbeddingConfig)))   # what --init-from's model decides
+
+
+def _check_init_from(args: argparse.Namespace, defaults: dict) -> None:
+    """Refuse network options beside ``--init-from``, whose model decides them (they would go unused)."""
+    given = [k for k in FROM_MODEL if args.init_from and k in defaults and getattr(args, k) != defaults[k]]
+    if given:
+        raise ValueError(f"--init-from {args.init_from} brings its own network and embedding: drop "
+                         + ", ".join("--" + k.replace("_", "-").replace("learned-", "") for k in given))
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from corpora.wordvectors import default_vectors
     from deeptrees.recipe import RunOptions, check_out
 
     from .train import train_tagger
 
-    args = resumed_args(args, vars(build_parser().parse_args(["train", "--out", "-"])), "tagger")
+    defaults = vars(build_parser().parse_args(["train", "--out", "-"]))
+    args = resumed_args(args, defaults, "tagger")
     check_out(RunOptions(**run_options(args)))      # before any data is read
+    _check_init_from(args, defaults)
     train, dev = _train_dev(args)
     if args.max_train_sentences:
         train = train[: args.max_train_sentences]
+    held_out = _held_out(args)
+    if args.extra_train:
+        train = train + _extra_train(args, train, [[t[0] for t in s] for s in dev or ()] + held_out)
     config, train_config = configs_from_args(args)
     language = _language(args)
     vectors = default_vectors(args.word_vectors, language)
     meta = {"corpus": _corpus_name(args), "word_vectors": vectors, "cli": cli_options(args)}
     tagger, history = train_tagger(train, dev, config, train_config, min_count=args.min_count, progress=not args.quiet,
                                    meta=meta, word_vectors=vectors, language=language, vector_dim=args.learned_vector_dim,
-                                   held_out=_held_out(args), init_embeddings_from=args.init_embeddings_from,
+                                   held_out=held_out, init_embeddings_from=args.init_embeddings_from,
+                                   init_from=args.init_from,
                                    char_lm=args.char_lm, char_lm_minutes=args.char_lm_minutes,
                                    features_from=args.features_from, **run_options(args))
     report_saved(tagger, history, args.out, dev)

@@ -117,9 +117,9 @@ def train_tagger(train: Sequence[Sentence], dev: Sequence[Sentence] | None = Non
                  out: str | Path | None = None, min_count: int = 1, progress: bool = True,
                  meta: dict | None = None, word_vectors: str | WordVectors | None = DEFAULT_VECTORS,
                  *, language: str = "en", vector_dim: int = VECTOR_DIM, held_out: Iterable[Sequence[str]] = (),
-                 init_embeddings_from: str | Path | None = None, char_lm: str | CharLM | None = None,
-                 char_lm_minutes: float = MAX_MINUTES, features_from: str | Path | Tagger | None = None,
-                 **run) -> tuple[Tagger, History]:
+                 init_embeddings_from: str | Path | None = None, init_from: str | Path | None = None,
+                 char_lm: str | CharLM | None = None, char_lm_minutes: float = MAX_MINUTES,
+                 features_from: str | Path | Tagger | None = None, **run) -> tuple[Tagger, History]:
     """Build a vocabulary from ``train``, train with early stopping on ``dev`` accuracy (span F1 for chunk
     and entity tags).
 
@@ -132,7 +132,10 @@ def train_tagger(train: Sequence[Sentence], dev: Sequence[Sentence] | None = Non
     at most ``char_lm_minutes``, frozen and saved with the model. ``language``
     ("en", "es", "nl") is saved with the model: ``tag_text`` tokenizes by its rules, and the default
     vectors are learned from text in it (:func:`corpora.wordvectors.default_vectors`).
-    ``init_embeddings_from`` starts from any saved model's embedding and vocabulary instead.
+    ``init_embeddings_from`` starts from any saved model's embedding and vocabulary instead; ``init_from``
+    from a saved tagger, all of it (vocabulary, architecture, weights; ``config``, ``min_count`` and the
+    vectors go unused): fine-tuning, e.g. on gold data after training on more, silver, data
+    (:func:`corpora.load_silver_pos`). Its labels must include those of ``train``.
     ``features_from`` (a tagger of words, or its folder), for sentences with one feature column, is saved
     inside the model as its :attr:`Tagger.feature_tagger`, so it can tag plain words and raw text too.
     With ``out`` the best model so far is saved there after every improving epoch and a checkpoint
@@ -153,7 +156,7 @@ def train_tagger(train: Sequence[Sentence], dev: Sequence[Sentence] | None = Non
         parts = {"features": carried}
     return train_network(task, config or TaggerConfig(), train_config, min_count=min_count,
                          word_vectors=word_vectors, vector_dim=vector_dim, held_out=[*dev_words, *held_out],
-                         init_embeddings_from=init_embeddings_from, char_lm=char_lm,
+                         init_embeddings_from=init_embeddings_from, init_from=init_from, char_lm=char_lm,
                          char_lm_minutes=char_lm_minutes, meta=meta, parts=parts,
                          run=RunOptions(out=out, progress=progress, **run))
 
