@@ -112,7 +112,7 @@ def _train_dev(args: argparse.Namespace) -> tuple[list, list | None]:
     return train, _data(args, "dev", args.dev_file) if (args.dev_file or not args.train_file) else None
 
 
-EXTRA_SILVER = "conll2000-pos"   # --extra-train's name for corpora.load_silver_pos
+EXTRA_CORPORA = {"conll2000-pos": "load_silver_pos", "cess-esp-entities": "load_cess_entities"}  # --extra-train names
 
 
 def _extra_train(args: argparse.Namespace, train: list, held_out: list[list[str]]) -> list:
@@ -121,7 +121,7 @@ def _extra_train(args: argparse.Namespace, train: list, held_out: list[list[str]
     from corpora.readers import read_tagged
 
     spec = args.extra_train
-    extra = corpora.load_silver_pos(held_out) if spec == EXTRA_SILVER else \
+    extra = getattr(corpora, EXTRA_CORPORA[spec])(held_out) if spec in EXTRA_CORPORA else \
         corpora.drop_sentences(read_tagged(spec, args.file_format, args.columns, args.label), held_out)
     if not extra:
         raise ValueError(f"--extra-train {spec}: no sentences left once the run's dev and test sentences are dropped")
@@ -156,9 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-train-sentences", type=positive_int, metavar="N", help="use only the first N training sentences")
     p.add_argument("--extra-train", metavar="SPEC",
                    help="more training sentences, with the same tags: a file (read as --file-format, --columns say), "
-                        f"or {EXTRA_SILVER}: CoNLL-2000's 11k WSJ sentences with the POS tags the Brill tagger gave "
-                        "them (silver, for PTB-tagged treebank runs); sentences that are also in the run's dev or "
-                        "test split are dropped. Train on them, then fine-tune on the corpus alone with --init-from")
+                        "or conll2000-pos: CoNLL-2000's 11k WSJ sentences with the POS tags the Brill tagger gave "
+                        "them (silver, for PTB-tagged treebank runs), or cess-esp-entities: CESS-ESP's 5.9k Spanish "
+                        "news sentences with their typed proper nouns as IOB2 entities (for Spanish NER); sentences "
+                        "that are also in the run's dev or test split are dropped. E.g. train on them, then "
+                        "fine-tune on the corpus alone with --init-from")
     p.add_argument("--init-from", metavar="MODEL_DIR",
                    help="start from a saved tagger, all of it: vocabulary, weights, and its network and embedding "
                         "options, which the options below then cannot change (--word-vectors, --char-lm and "

@@ -9,7 +9,7 @@ import torch
 import corpora
 from deeptrees import TrainConfig
 from tagger import Tagger, train_tagger
-from tagger.cli import EXTRA_SILVER, _extra_train, main
+from tagger.cli import _extra_train, main
 
 STILL = TrainConfig(epochs=1, batch_size=10, lr=1e-9)   # one epoch that leaves the weights where they start
 
@@ -23,6 +23,23 @@ def test_silver_pos_speaks_the_treebank_tag_set_and_holds_no_evaluation_sentence
     tags = {t for s in silver for _, t in s}
     assert tags <= {t for s in treebank_train for _, t in s}
     assert {"-LRB-", "-RRB-"} <= tags and not {"(", ")"} & tags
+
+
+def test_cess_entities_are_iob2_of_the_conll2002_types_and_hold_no_evaluation_text():
+    held = [[w for w, _ in s] for split in ("dev", "test") for s in corpora.load_conll2002(split, "esp")]
+    everything, cess = corpora.load_cess_entities(), corpora.load_cess_entities(held)
+    assert 5000 < len(cess) < len(everything)       # some CESS-ESP sentences are CoNLL's Spanish dev/test text
+    eights = {tuple(h[i:i + 8]) for h in held for i in range(len(h) - 7)}
+    assert not any(tuple(w[i:i + 8]) in eights for w in ([w for w, _ in s] for s in cess) for i in range(len(w) - 7))
+    tags = [t for s in cess for _, t in s]
+    assert set(tags) == {t for s in corpora.load_conll2002("train", "esp") for _, t in s}   # the 9 IOB2 tags
+    for s in cess:
+        assert all("_" not in w and not (w.startswith("*") and w.endswith("*")) for w, _ in s)
+        assert all(t[2:] == p[2:] for (_, p), (_, t) in zip(s, s[1:]) if t.startswith("I-"))   # I- continues
+    # "Celia_Villalobos" (np0000p) is one CESS token: a person of two words here
+    assert any(s[i:i + 2] == [("Celia", "B-PER"), ("Villalobos", "I-PER")] for s in cess for i in range(len(s)))
+    args = argparse.Namespace(extra_train="cess-esp-entities")
+    assert _extra_train(args, corpora.load_conll2002("train", "esp")[:50], held) == cess
 
 
 def test_drop_sentences_keeps_the_others_in_order_with_their_columns():
@@ -79,7 +96,7 @@ def test_cli_extra_train_then_init_from(tmp_path, capsys):
 
 
 def test_extra_train_silver_is_refused_beside_another_tag_set():
-    args = argparse.Namespace(extra_train=EXTRA_SILVER)
+    args = argparse.Namespace(extra_train="conll2000-pos")
     universal = corpora.load("treebank", "train", tagset="universal")[:50]
     with pytest.raises(ValueError, match="another tag set"):
         _extra_train(args, universal, [])
