@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import asdict, fields
 
+import corpora
 from corpora.charlm import MAX_MINUTES as CHAR_LM_MINUTES
 from corpora.embedding import EmbeddingConfig
 from deeptrees.distributed import is_main_process
@@ -25,7 +26,6 @@ def _data(args: argparse.Namespace, split: str, file: str | None, pos_feature: b
     """Tagged sentences of a file (``--file-format``, ``--columns``, ``--label``) or of a corpus split;
     CoNLL-2000 chunks come with their POS column as an input feature unless ``--no-pos-feature``,
     CoNLL-2002 entities with it only given ``--pos-feature``."""
-    import corpora
     from corpora.readers import read_tagged
 
     if file:
@@ -112,16 +112,20 @@ def _train_dev(args: argparse.Namespace) -> tuple[list, list | None]:
     return train, _data(args, "dev", args.dev_file) if (args.dev_file or not args.train_file) else None
 
 
-EXTRA_CORPORA = {"conll2000-pos": "load_silver_pos", "cess-esp-entities": "load_cess_entities"}  # --extra-train names
+EXTRA_CORPORA = {   # --extra-train's named corpora: the loader (given the held-out sentences) and what it holds
+    "conll2000-pos": (corpora.load_silver_pos, "CoNLL-2000's 11k WSJ sentences with the POS tags the Brill tagger gave "
+                                               "them (silver, for PTB-tagged treebank runs)"),
+    "cess-esp-entities": (corpora.load_cess_entities, "CESS-ESP's 5.9k Spanish news sentences with their typed proper "
+                                                      "nouns as IOB2 entities (for Spanish NER)"),
+}
 
 
 def _extra_train(args: argparse.Namespace, train: list, held_out: list[list[str]]) -> list:
     """``--extra-train``'s sentences without those in ``held_out``; refused if they do not fit ``train``."""
-    import corpora
     from corpora.readers import read_tagged
 
     spec = args.extra_train
-    extra = getattr(corpora, EXTRA_CORPORA[spec])(held_out) if spec in EXTRA_CORPORA else \
+    extra = EXTRA_CORPORA[spec][0](held_out) if spec in EXTRA_CORPORA else \
         corpora.drop_sentences(read_tagged(spec, args.file_format, args.columns, args.label), held_out)
     if not extra:
         raise ValueError(f"--extra-train {spec}: no sentences left once the run's dev and test sentences are dropped")
@@ -156,11 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-train-sentences", type=positive_int, metavar="N", help="use only the first N training sentences")
     p.add_argument("--extra-train", metavar="SPEC",
                    help="more training sentences, with the same tags: a file (read as --file-format, --columns say), "
-                        "or conll2000-pos: CoNLL-2000's 11k WSJ sentences with the POS tags the Brill tagger gave "
-                        "them (silver, for PTB-tagged treebank runs), or cess-esp-entities: CESS-ESP's 5.9k Spanish "
-                        "news sentences with their typed proper nouns as IOB2 entities (for Spanish NER); sentences "
-                        "that are also in the run's dev or test split are dropped. E.g. train on them, then "
-                        "fine-tune on the corpus alone with --init-from")
+                        + ", ".join(f"or {name}: {what}" for name, (_, what) in EXTRA_CORPORA.items())
+                        + "; sentences that are also in the run's dev or test split are dropped. E.g. train on them, "
+                          "then fine-tune on the corpus alone with --init-from")
     p.add_argument("--init-from", metavar="MODEL_DIR",
                    help="start from a saved tagger, all of it: vocabulary, weights, and its network and embedding "
                         "options, which the options below then cannot change (--word-vectors, --char-lm and "
