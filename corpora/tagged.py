@@ -136,8 +136,8 @@ def load_cess_entities(held_out: Iterable[Sequence[str]] = (), overlap: int = OV
     ``np0000o`` ORG, ``np0000l`` LOC, ``np0000a`` MISC (events, titles, ships), every other word ``O``.
     Multi-word tokens (``Celia_Villalobos``) become a token a word (``B-PER I-PER``) and empty subjects (``*0*``)
     go. Sentences with an untyped proper noun (``np00000``: some documents were not typed) are dropped, and so is
-    every sentence that shares ``overlap`` consecutive words with one in ``held_out`` (give the run's dev and test
-    sentences: the two corpora tokenize differently, so equal sentences need not be equal lists)."""
+    every sentence that is one in ``held_out`` or shares ``overlap`` consecutive words with one (give the run's dev
+    and test sentences: the two corpora tokenize differently, so equal sentences need not be equal lists)."""
     if type(overlap) is not int or overlap < 1:
         raise ValueError(f"overlap must be an integer >= 1, got {overlap!r}")
     require("corpora/cess_esp")
@@ -146,7 +146,8 @@ def load_cess_entities(held_out: Iterable[Sequence[str]] = (), overlap: int = OV
     def ngrams(words: Sequence[str]) -> set[tuple[str, ...]]:
         return {tuple(words[i:i + overlap]) for i in range(len(words) - overlap + 1)}
 
-    seen = set().union(*(ngrams(list(words)) for words in held_out))
+    held_out = [list(words) for words in held_out]    # read twice: for the n-grams and by drop_sentences
+    seen = set().union(*(ngrams(words) for words in held_out))
     sentences = []
     for tagged in cess_esp.tagged_sents():
         if any(tag == "np00000" for _, tag in tagged):
@@ -160,7 +161,7 @@ def load_cess_entities(held_out: Iterable[Sequence[str]] = (), overlap: int = OV
                          for i, piece in enumerate(p for p in word.split("_") if p)]
         if sentence and not ngrams([w for w, _ in sentence]) & seen:
             sentences.append(sentence)
-    return sentences
+    return drop_sentences(sentences, held_out)     # those shorter than ``overlap`` too ("EFE .")
 
 
 def load_conll2002(split: str = "train", lang: str = "esp", pos_feature: bool = False, column: str = "entity") -> list:

@@ -31,6 +31,7 @@ def test_cess_entities_are_iob2_of_the_conll2002_types_and_hold_no_evaluation_te
     assert 5000 < len(cess) < len(everything)       # some CESS-ESP sentences are CoNLL's Spanish dev/test text
     eights = {tuple(h[i:i + 8]) for h in held for i in range(len(h) - 7)}
     assert not any(tuple(w[i:i + 8]) in eights for w in ([w for w, _ in s] for s in cess) for i in range(len(w) - 7))
+    assert not {tuple(w for w, _ in s) for s in cess} & {tuple(h) for h in held}   # short ones too ("EFE .")
     tags = [t for s in cess for _, t in s]
     assert set(tags) == {t for s in corpora.load_conll2002("train", "esp") for _, t in s}   # the 9 IOB2 tags
     for s in cess:
