@@ -54,7 +54,8 @@ TRAIN_HELP = {
               "epochs (e.g. 0.5; 1 keeps it constant)",
     "anneal_patience": "epochs without a better dev score (and since the last cut) before the learning rate is cut",
     "seed": "random seed (initialisation, batch order, dropout)",
-    "max_minutes": "stop after the epoch that crosses this wall-clock budget",
+    "max_minutes": "stop after the epoch that crosses this wall-clock budget, counted over the whole run: "
+                   "a resumed run's earlier minutes count, so raise it with --resume to train on",
     "on_nonfinite": "when the loss becomes inf/NaN: raise an error or stop and keep the best model",
 }
 EMB_HELP = {

@@ -49,7 +49,7 @@ class TrainConfig:
     anneal: float = 1.0               # multiply the learning rate by this after anneal_patience epochs
     anneal_patience: int = 3          # ... without a better dev score (and as many since the last cut); 1.0 = off
     seed: int = 1
-    max_minutes: float | None = None  # wall-clock budget; training stops after the epoch that crosses it
+    max_minutes: float | None = None  # wall-clock budget of the whole run, resumed parts included
     on_nonfinite: str = "raise"       # "raise" NonFiniteLoss, or "stop" and keep the best weights
 
     def __post_init__(self) -> None:
