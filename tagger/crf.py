@@ -27,7 +27,10 @@ def allowed_transitions(labels: Sequence[str]) -> tuple[torch.Tensor, torch.Tens
     """``(trans, start, end)`` boolean masks of what a valid chunk sequence may do."""
     n = len(labels)
     scheme = chunk_scheme(labels)
-    trans, start, end = torch.ones(n, n, dtype=torch.bool), torch.ones(n, dtype=torch.bool), torch.ones(n, dtype=torch.bool)
+    # on the CPU even where a model is built on the meta device (loading: deeptrees.modelfile), as
+    # torch.where on meta tensors imports torch._dynamo, which took a second of each model load
+    mask = {"dtype": torch.bool, "device": "cpu"}
+    trans, start, end = torch.ones(n, n, **mask), torch.ones(n, **mask), torch.ones(n, **mask)
     if scheme is None:
         return trans, start, end
     prefix = [lab[0] for lab in labels]
