@@ -96,7 +96,9 @@ class SpanParser(nn.Module):
         self.cfg = cfg
         self.embedding = TokenEmbedding(vocab, cfg.embedding)
         D, H, S = self.embedding.output_dim, cfg.hidden_size, cfg.span_hidden
-        self.bounds = nn.Parameter(0.1 * torch.randn(2, D))          # the start and stop "words"
+        # the start and stop "words"; normal_, not 0.1 * randn: arithmetic on the meta tensors a model is
+        # first built on when loaded imports torch._dynamo (a second), and loading patches normal_ out
+        self.bounds = nn.Parameter(nn.init.normal_(torch.empty(2, D), std=0.1))
         self.rnn = nn.LSTM(D, H, num_layers=cfg.num_layers, batch_first=True, bidirectional=True,
                            dropout=cfg.dropout if cfg.num_layers > 1 else 0.0)
         self.dropout = Dropout(cfg.dropout)
