@@ -183,7 +183,9 @@ def _build(saved: SavedModel, where: str, kind: str, config_cls, network_cls) ->
     config.check_sizes(saved.state, saved.weights)
     try:
         # meta tensors hold no values, so initialising them is moot; and normal_() on one imports
-        # torch._dynamo (over a second), which would double the time to load a model
+        # torch._dynamo (over a second), which would double the time to load a model. Any other op on
+        # a tensor in a network's constructor does the same (torch.where, arithmetic): constructors
+        # create parameters with factories and nn.init only (tests/test_loading.py)
         with torch.device("meta"), mock.patch.object(torch.nn.init, "normal_", lambda tensor, *a, **k: tensor):
             skeleton = network_cls(saved.vocab, config)
     except (ValueError, TypeError, RuntimeError) as e:
