@@ -54,12 +54,13 @@ def main() -> None:
     if args.words_only:
         test = words_and_tags(test)
     tokens = [split_tagged(s)[0] for s in test]
-    rows, types = [], []
+    rows, types, errors = [], [], []
     for name, t in [*zip(args.models, members), (f"ensemble of {len(members)}", ensemble)]:
         result = evaluate(t.tag_sents, test, t.vocab.knows)
         f1 = [100 * x for x in result.spans()] if result.chunks else None
         rows.append((name, f1, 100 * result.accuracy, _speed(t.tag_sents, tokens)))
         types.append(result.span_types() if result.chunks else {})
+        errors.append(result.span_errors() if result.chunks else None)
     print(f"\n{args.corpus}{'/' + args.lang if args.corpus == 'conll2002' else ''} test split: {result.tokens} tokens, "
           f"torch threads {torch.get_num_threads()}" + (", words only" if args.words_only else ""))
     spans = rows[0][1] is not None
@@ -72,6 +73,10 @@ def main() -> None:
         print(f"{name[-40:]:<40}{cells}{acc:>9.2f}%{speed:>12,.0f}")
     if spans:
         print_type_f1([(row[0], scores) for row, scores in zip(rows, types)], 40)
+        print(f"{'gold spans not found, by why':<40}{'type':>8}{'bounds':>8}{'missed':>8}   spurious predictions")
+        for row, e in zip(rows, errors):
+            print(f"{row[0][-40:]:<40}{e.wrong_type:>8}{e.wrong_boundary:>8}{e.missed:>8}{e.spurious:>11}   "
+                  + " ".join(f"{g}->{q} {k}" for (g, q), k in e.confusions.most_common(3)))
     gain = rows[n][1][2] - mean[1][2] if spans else rows[n][2] - mean[2]
     print(f"ensemble - mean of members: {gain:+.2f} {'F1' if spans else 'accuracy points'}; "
           f"speed ensemble / mean member: {rows[n][3] / mean[3]:.2f}x")

@@ -235,7 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corpus_options(p, corpus_default=None)
     p.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split (default: test)")
     p.add_argument("--file", help="evaluate on this file (see --file-format) instead of --corpus")
-    p.add_argument("--no-report", action="store_true", help="skip the per-tag (per chunk type) table")
+    p.add_argument("--no-report", action="store_true", help="skip the per-tag (per chunk type) table and, for chunk and entity tags, "
+                   "the span errors by kind (wrong type, wrong boundary, missed, spurious)")
     p.add_argument("--words-only", action="store_true",
                    help="give the model the words alone: one that reads a feature column (e.g. --pos-feature) gets "
                         "it from the tagger it carries (--features-from), as raw text does, instead of the data's")
@@ -413,6 +414,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(result.summary())
     if not args.no_report:
         print(result.report())
+        if result.chunks:
+            print(result.span_errors().summary())
     if args.plot:
         for path in write_plots(args.plot, tagger.meta.get("history"), sum(result.gold, []),
                                 sum(result.predicted, []), repr(tagger)):

@@ -3,12 +3,59 @@ tag sets (IOB / IOB2 / BIOES) precision, recall and F1 of exact spans, conlleval
 (``seqeval``, its default mode: an ``I-X`` after ``O`` starts a chunk, as conlleval reads it)."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from corpora.tagged import Sentence, split_tagged
 
-from .chunks import chunk_scheme
+from .chunks import chunk_scheme, spans
+
+
+@dataclass
+class SpanErrors:
+    """Where the spans of a prediction go wrong. Each gold span is counted once: ``correct`` (same
+    start, end and type), ``wrong_type`` (same start and end), ``wrong_boundary`` (overlaps a
+    predicted span, none with its start and end) or ``missed`` (overlaps none); ``spurious`` counts
+    the predicted spans that overlap no gold span. So recall is ``correct / gold`` and precision
+    ``correct / predicted``. ``confusions[(gold type, predicted type)]`` counts the wrong types."""
+
+    gold: int = 0
+    predicted: int = 0
+    correct: int = 0
+    wrong_type: int = 0
+    wrong_boundary: int = 0
+    missed: int = 0
+    spurious: int = 0
+    confusions: Counter = field(default_factory=Counter)
+
+    def add(self, gold_tags: Sequence[str], predicted_tags: Sequence[str]) -> None:
+        """Count one sentence's spans."""
+        gold, pred = spans(gold_tags), spans(predicted_tags)
+        kind_at = {(a, b): kind for a, b, kind in pred}
+        self.gold, self.predicted = self.gold + len(gold), self.predicted + len(pred)
+        for a, b, kind in gold:
+            if (a, b) in kind_at:
+                if kind_at[(a, b)] == kind:
+                    self.correct += 1
+                else:
+                    self.wrong_type += 1
+                    self.confusions[(kind, kind_at[(a, b)])] += 1
+            elif any(x < b and a < y for x, y, _ in pred):
+                self.wrong_boundary += 1
+            else:
+                self.missed += 1
+        self.spurious += sum(not any(x < b and a < y for x, y, _ in gold) for a, b, _ in pred)
+
+    def summary(self) -> str:
+        wrong = self.gold - self.correct
+
+        def share(n: int) -> str:
+            return f"{n:,} ({100 * n / max(1, wrong):.0f}%)"
+        top = ", ".join(f"{g}->{p} {n}" for (g, p), n in self.confusions.most_common(3))
+        return (f"span errors: of {self.gold:,} gold spans {wrong:,} not found: wrong type {share(self.wrong_type)}"
+                + (f" [{top}]" if top else "") + f", wrong boundary {share(self.wrong_boundary)}, missed "
+                f"{share(self.missed)}; {self.spurious:,} of {self.predicted:,} predicted spans overlap no gold span")
 
 
 @dataclass
@@ -44,6 +91,15 @@ class Evaluation:
         table = span_report(self.gold, self.predicted, output_dict=True, zero_division=0)
         return {kind: (float(row["precision"]), float(row["recall"]), float(row["f1-score"]), int(row["support"]))
                 for kind, row in table.items() if " avg" not in kind}
+
+    def span_errors(self) -> SpanErrors:
+        """Gold spans not found, by why: wrong type, wrong boundary, missed (chunk tag sets only)."""
+        if not self.chunks:
+            raise ValueError("span errors need a chunk tag set (IOB, IOB2 or BIOES tags)")
+        errors = SpanErrors()
+        for gold, predicted in zip(self.gold, self.predicted):
+            errors.add(gold, predicted)
+        return errors
 
     def report(self) -> str:
         """Per chunk type precision / recall / F1 (seqeval) for chunk tags; per tag (scikit-learn) otherwise."""

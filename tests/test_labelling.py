@@ -174,7 +174,7 @@ def test_cli_chunker_from_column_files_with_probs_nbest_and_conllu(chunk_data, t
     assert done.returncode == 0, done.stderr
     done = tagger_cli("evaluate", "--model", str(out), "--file", str(tmp_path / "dev.txt"), "--columns",
                       "word,pos,chunk")
-    assert done.returncode == 0 and "chunks: precision" in done.stdout, done.stderr
+    assert done.returncode == 0 and "chunks: precision" in done.stdout and "wrong boundary" in done.stdout, done.stderr
     text = "He PRP\nreckons VBZ\nthe DT\naccount NN\n\nIt PRP\nrose VBD\n"
     done = tagger_cli("tag", "--model", str(out), "--input", "columns", "--columns", "word,pos", "--format", "conllu",
                       "--probs", stdin=text)

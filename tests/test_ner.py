@@ -16,6 +16,7 @@ from corpora.wordvectors import WordVectors, corpus_sentences
 from tagger import Tagger
 from tagger.chunks import spans
 from tagger.crf import CRF
+from tagger.evaluate import Evaluation, SpanErrors
 from tagger.model import SequenceTagger
 from tests.conftest import tagger_cli
 
@@ -46,6 +47,34 @@ def test_spans_read_tags_as_conlleval_does(tags):
     from seqeval.metrics.sequence_labeling import get_entities
 
     assert spans(tags) == [(start, end + 1, kind) for kind, start, end in get_entities(tags)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(TAGS), st.sampled_from(TAGS)), max_size=12))
+def test_span_errors_add_up_to_seqeval_scores(pairs):
+    from seqeval.metrics import precision_score, recall_score
+
+    gold, pred = [g for g, _ in pairs], [p for _, p in pairs]
+    errors = SpanErrors()
+    errors.add(gold, pred)
+    assert errors.gold == len(spans(gold)) and errors.predicted == len(spans(pred))
+    assert errors.correct + errors.wrong_type + errors.wrong_boundary + errors.missed == errors.gold
+    assert errors.wrong_type == sum(errors.confusions.values()) and errors.spurious <= errors.predicted - errors.correct
+    if errors.gold:
+        assert errors.correct / errors.gold == pytest.approx(recall_score([gold], [pred]))
+    if errors.predicted:
+        assert errors.correct / errors.predicted == pytest.approx(precision_score([gold], [pred]))
+
+
+def test_span_errors_by_kind():
+    gold = [["B-PER", "I-PER", "O", "B-LOC", "O", "B-ORG", "I-ORG", "I-ORG", "O", "O"]]
+    pred = [["B-ORG", "I-ORG", "O", "O", "O", "B-ORG", "I-ORG", "O", "O", "B-MISC"]]
+    errors = Evaluation(0.0, 0.0, 10, 0, gold, pred).span_errors()
+    assert (errors.correct, errors.wrong_type, errors.wrong_boundary, errors.missed, errors.spurious) == (0, 1, 1, 1, 1)
+    assert errors.confusions == {("PER", "ORG"): 1}
+    assert "wrong type 1 (33%) [PER->ORG 1]" in errors.summary()
+    with pytest.raises(ValueError, match="chunk tag set"):
+        Evaluation(1.0, 1.0, 2, 0, [["NN", "VB"]], [["NN", "VB"]]).span_errors()
 
 
 @pytest.mark.parametrize("output", ["crf", "softmax"])
