@@ -13,6 +13,7 @@ an ensemble of N runs every member, so it tags about N times slower.
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
 from _tagging import _speed, print_type_f1
 
@@ -30,6 +31,9 @@ def main() -> None:
     p.add_argument("--features-from", metavar="DIR",
                    help="with --words-only: the tagger of that column, used in place of the one each model "
                         "carries, or for models that carry none (as tagger evaluate --features-from)")
+    p.add_argument("--consistent", type=int, default=0, metavar="N",
+                   help="entity models: each name typed by its mentions within N sentences (tagger tag --consistent)")
+    p.add_argument("--split", default="test", choices=["dev", "test"], help="the split scored (default: %(default)s)")
     args = p.parse_args()
 
     import torch
@@ -50,19 +54,21 @@ def main() -> None:
     options = {"lang": args.lang} if args.corpus == "conll2002" else {}
     if args.corpus in ("conll2000", "conll2002"):
         options["pos_feature"] = members[0].n_features > 0
-    test = corpora.load(args.corpus, "test", **options)
+    test = corpora.load(args.corpus, args.split, **options)
     if args.words_only:
         test = words_and_tags(test)
     tokens = [split_tagged(s)[0] for s in test]
     rows, types, errors = [], [], []
     for name, t in [*zip(args.models, members), (f"ensemble of {len(members)}", ensemble)]:
-        result = evaluate(t.tag_sents, test, t.vocab.knows)
+        tag_sents = partial(t.tag_sents, consistent=args.consistent)
+        result = evaluate(tag_sents, test, t.vocab.knows)
         f1 = [100 * x for x in result.spans()] if result.chunks else None
-        rows.append((name, f1, 100 * result.accuracy, _speed(t.tag_sents, tokens)))
+        rows.append((name, f1, 100 * result.accuracy, _speed(tag_sents, tokens)))
         types.append(result.span_types() if result.chunks else {})
         errors.append(result.span_errors() if result.chunks else None)
-    print(f"\n{args.corpus}{'/' + args.lang if args.corpus == 'conll2002' else ''} test split: {result.tokens} tokens, "
-          f"torch threads {torch.get_num_threads()}" + (", words only" if args.words_only else ""))
+    print(f"\n{args.corpus}{'/' + args.lang if args.corpus == 'conll2002' else ''} {args.split} split: {result.tokens} "
+          f"tokens, torch threads {torch.get_num_threads()}" + (", words only" if args.words_only else "")
+          + (f", types consistent within {args.consistent} sentences" if args.consistent else ""))
     spans = rows[0][1] is not None
     print(f"{'model':<40}" + (f"{'precision':>11}{'recall':>9}{'F1':>8}" if spans else "") + f"{'accuracy':>10}{'tag tok/s':>12}")
     n = len(members)

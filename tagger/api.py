@@ -12,8 +12,10 @@ entity tags (IOB, IOB2, BIOES) also gives its spans: ``entities(tokens)``, ``ent
 """
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from importlib.resources import files
+from itertools import islice
 from pathlib import Path
 
 import torch
@@ -25,7 +27,7 @@ from corpora.vocab import PAD, UNK
 from deeptrees.device import DEFAULT_DEVICE
 from deeptrees.network import TrainedNetwork
 
-from .chunks import chunk_scheme, continues, spans
+from .chunks import chunk_scheme, consistent_types, continues, spans
 from .model import SequenceTagger, TaggerConfig
 
 DEFAULT_MODEL = files("tagger") / "default_model"
@@ -35,6 +37,25 @@ def split_batch(sentences: list[list]) -> tuple[list[list[str]], list | None]:
     """Sentences of tokens (str, or tuples with features) -> (word lists, feature lists or None)."""
     words, features = zip(*(split_tokens(s) for s in sentences))
     return list(words), (list(features) if features[0] is not None else None)
+
+
+SPAN_ROWS = 256         # span probabilities computed at a time (rows of T x tags booleans and scores)
+BLOCK_SENTENCES = 256   # sentences whose span probabilities are computed together
+
+
+def _allowed_spans(tags: list[str], found: list[tuple[int, int, str]], labels: list[str], length: int) -> torch.Tensor:
+    """(spans, length, tags) bool: the tag sequences in which each span is exactly there: its own tags on
+    its tokens, no tag before it that runs into it, none after it that extends it (padding: anything)."""
+    allowed = torch.ones(len(found), length, len(labels), dtype=torch.bool)
+    for k, (start, end, _) in enumerate(found):
+        for t in range(start, end):
+            allowed[k, t] = False
+            allowed[k, t, labels.index(tags[t])] = True
+        if start > 0:       # the token before does not run into the span ...
+            allowed[k, start - 1] = torch.tensor([not continues(lab, tags[start]) for lab in labels])
+        if end < len(tags):  # ... and the token after does not extend it
+            allowed[k, end] = torch.tensor([not continues(tags[end - 1], lab) for lab in labels])
+    return allowed
 
 
 class Tagger(TrainedNetwork, TaggerI):
@@ -145,28 +166,46 @@ class Tagger(TrainedNetwork, TaggerI):
         appended: ``("He", "PRP") -> ("He", "PRP", "B-NP")``."""
         return self._tag([self._check(tokens, "tokens")], probs)[0]
 
-    def tag_sents(self, sentences: Sequence[Sequence], probs: bool = False) -> list[list[tuple]]:
-        """Tag many tokenized sentences at once, in batches of similar length (``probs`` as in :meth:`tag`)."""
+    def tag_sents(self, sentences: Sequence[Sequence], probs: bool = False, consistent: int = 0) -> list[list[tuple]]:
+        """Tag many tokenized sentences at once, in batches of similar length (``probs`` as in :meth:`tag`;
+        ``consistent`` as in :meth:`tag_stream`)."""
         if isinstance(sentences, str):
             raise TypeError("tag_sents() takes a list of token lists; for raw text use tag_text()")
-        return list(self.tag_stream(sentences, probs))
+        return list(self.tag_stream(sentences, probs, consistent))
 
-    def tag_stream(self, sentences: Iterable[Sequence], probs: bool = False) -> Iterator[list[tuple]]:
+    def tag_stream(self, sentences: Iterable[Sequence], probs: bool = False, consistent: int = 0
+                   ) -> Iterator[list[tuple]]:
         """Tag sentences as they arrive (any iterable: a generator, a file's lines split into tokens),
         yielding each tagged sentence in order. Only a block of about ``4 * max_tokens`` tokens is held
-        at a time, so memory does not grow with the length of the stream."""
+        at a time, so memory does not grow with the length of the stream.
+
+        ``consistent=N`` (entity and chunk taggers) reads the sentences as one text, in order, and gives
+        a name the type its mentions in the N sentences before and after it get most often
+        (:func:`tagger.chunks.consistent_types`); spans keep their boundaries. Not with ``probs``: a
+        token's probability is that of the model's own tag."""
         if isinstance(sentences, str):
             raise TypeError("tag_stream() takes an iterable of token lists; for raw text use tag_text()")
+        if consistent:
+            self._check_consistent(consistent, probs)
+            for items, plain in self._consistent(self._span_probs_of(self._read(sentences)), consistent):
+                yield [(item[0], item[-1]) for item in items] if plain else items
+            return
+        for block in self._blocks(sentences):
+            yield from self._tag(block, probs)
+
+    def _blocks(self, sentences: Iterable[Sequence]) -> Iterator[list[list]]:
+        """The sentences checked, in blocks of about ``4 * max_tokens`` tokens: enough to sort by length
+        (little padding), few enough that memory does not grow with the stream."""
         block: list[list] = []
         size = 0
         for i, tokens in enumerate(sentences):
             block.append(self._check(tokens, f"sentence {i}"))
             size += len(block[-1])
-            if size >= 4 * self.max_tokens:      # enough sentences to sort by length: little padding
-                yield from self._tag(block, probs)
+            if size >= 4 * self.max_tokens:
+                yield block
                 block, size = [], 0
         if block:
-            yield from self._tag(block, probs)
+            yield block
 
     def nbest(self, tokens: Sequence, k: int = 5) -> list[tuple[list[str], float]]:
         """Up to ``k`` tag sequences for one sentence with their log-probabilities, best first; the first
@@ -223,10 +262,64 @@ class Tagger(TrainedNetwork, TaggerI):
                    for s, r, tagged in zip(sentences, read, out)]
         return out
 
-    def tag_text(self, text: str, probs: bool = False) -> list[list[tuple]]:
+    def tag_text(self, text: str, probs: bool = False, consistent: int = 0) -> list[list[tuple]]:
         """Split raw text into sentences and tokens with the rules of the model's :attr:`language` (no NLTK
-        data needed), then tag each sentence (tokenized as it is tagged: the text is not held twice)."""
-        return list(self.tag_stream(self._tokenize(text, "tag_text"), probs))
+        data needed), then tag each sentence (tokenized as it is tagged: the text is not held twice);
+        ``consistent`` as in :meth:`tag_stream`."""
+        return list(self.tag_stream(self._tokenize(text, "tag_text"), probs, consistent))
+
+    def _check_consistent(self, consistent: int, probs: bool = False) -> None:
+        if type(consistent) is not int or consistent < 0:
+            raise ValueError(f"consistent must be an integer >= 0 (sentences on each side), got {consistent!r}")
+        if consistent and chunk_scheme(self.tagset) is None:
+            raise ValueError(f"consistent={consistent} makes entity (chunk) types consistent, but {self!r} tags "
+                             f"{' '.join(self.tagset[:8])} ...: use it with a model of IOB, IOB2 or BIOES tags")
+        if consistent and probs:
+            raise ValueError("consistent and token probabilities do not go together (a probability is that of "
+                             "the model's own tag); entities(..., probs=True) gives the retyped spans' own")
+
+    def _read(self, sentences: Iterable[Sequence], whole: str = "") -> Iterator[tuple[list[tuple], bool]]:
+        """Sentences tagged block by block, their items as the network read them (with the feature column
+        a feature tagger wrote), each with whether it came as plain words; ``whole``: the caller of
+        :meth:`_whole`, for those that need each sentence in one piece."""
+        read = 0
+        for block in self._blocks(sentences):
+            plain = [bool(self.n_features) and bool(s) and isinstance(s[0], str) for s in block]
+            block = self._featured(block)
+            if whole:
+                for i, tokens in enumerate(block, read):
+                    self._whole(tokens, f"{whole} (sentence {i})")
+            read += len(block)
+            yield from zip(self._tag(block), plain)
+
+    def _span_probs_of(self, tagged: Iterable[tuple[list[tuple], bool]]
+                       ) -> Iterator[tuple[list[tuple], bool, list[float] | None]]:
+        """:meth:`_read`'s sentences with the probability of each of their spans (:meth:`_span_probs`), None
+        for a sentence longer than :attr:`window`; computed ``BLOCK_SENTENCES`` sentences at a time."""
+        tagged = iter(tagged)
+        while chunk := list(islice(tagged, BLOCK_SENTENCES)):
+            fits = [i for i, (items, _) in enumerate(chunk) if len(items) <= self.window]
+            read = [([item[:-1] if self.n_features else item[0] for item in items], [item[-1] for item in items])
+                    for items, _ in (chunk[i] for i in fits)]     # (tokens as the network reads them, tags)
+            probs: list[list[float] | None] = [None] * len(chunk)
+            for i, p in zip(fits, self._span_probs([(tokens, tags, spans(tags)) for tokens, tags in read])):
+                probs[i] = p
+            yield from ((items, plain, p) for (items, plain), p in zip(chunk, probs))
+
+    def _consistent(self, tagged: Iterable[tuple[list[tuple], bool, list[float] | None]], window: int
+                    ) -> Iterator[tuple[list[tuple], bool]]:
+        """:meth:`_span_probs_of`'s sentences, their entity types voted as in :func:`consistent_types`, each
+        span's vote its probability (a count of 1 in a sentence longer than :attr:`window`)."""
+        waiting: deque = deque()   # sentences read, their new tags not yet out: at most window + 1
+
+        def voters():
+            for items, plain, probs in tagged:
+                waiting.append((items, plain))
+                tags = [item[-1] for item in items]
+                yield [item[0] for item in items], tags, probs if probs is not None else [1.0] * len(spans(tags))
+        for tags in consistent_types(voters(), window):
+            items, plain = waiting.popleft()
+            yield [(*item[:-1], tag) for item, tag in zip(items, tags)], plain
 
     def _tokenize(self, text: str, caller: str) -> Iterator[list[str]]:
         if not isinstance(text, str):
@@ -252,46 +345,60 @@ class Tagger(TrainedNetwork, TaggerI):
         such tag sequences; with a softmax the product over the tokens)."""
         return self.entities_sents([tokens], probs)[0]
 
-    def entities_sents(self, sentences: Sequence[Sequence], probs: bool = False) -> list[list[tuple]]:
-        """:meth:`entities` of many tokenized sentences, tagged in batches."""
+    def entities_sents(self, sentences: Sequence[Sequence], probs: bool = False, consistent: int = 0
+                       ) -> list[list[tuple]]:
+        """:meth:`entities` of many tokenized sentences, tagged in batches; with ``consistent=N`` read as
+        one text, each name typed by its mentions within N sentences (:meth:`tag_stream`)."""
         if isinstance(sentences, str):
             raise TypeError("entities_sents() takes a list of token lists; for raw text use entities_text()")
+        return list(self.entities_stream(sentences, probs, consistent))
+
+    def entities_stream(self, sentences: Iterable[Sequence], probs: bool = False, consistent: int = 0
+                        ) -> Iterator[list[tuple]]:
+        """:meth:`entities` of sentences as they arrive, yielded in order (memory as in :meth:`tag_stream`)."""
+        if isinstance(sentences, str):
+            raise TypeError("entities_stream() takes an iterable of token lists; for raw text use entities_text()")
         if chunk_scheme(self.tagset) is None:
             raise ValueError(f"{self!r} does not tag chunks or entities (its tags: {' '.join(self.tagset[:8])} ...); "
                              f"entities need a model trained on IOB, IOB2 or BIOES tags")
-        checked = self._featured([self._check(s, f"sentence {i}") for i, s in enumerate(sentences)])   # once
-        if probs:
-            for i, tokens in enumerate(checked):
-                self._whole(tokens, f"entities(probs=True) (sentence {i})")
-        out = []
-        for tokens, tagged in zip(checked, self._tag(checked)):
-            tags = [item[-1] for item in tagged]
-            found = spans(tags)
-            words = [item[0] for item in tagged]
-            found_entities = [(s, e, kind, " ".join(words[s:e])) for s, e, kind in found]
-            if probs and found:
-                found_entities = [(*ent, p) for ent, p in zip(found_entities, self._span_probs(tokens, tags, found))]
-            out.append(found_entities)
-        return out
+        self._check_consistent(consistent)
 
-    def entities_text(self, text: str, probs: bool = False) -> list[list[tuple]]:
+        tagged = self._read(sentences, "entities(probs=True)" if probs else "")
+        if consistent:
+            tagged = self._consistent(self._span_probs_of(tagged), consistent)
+        for items, _, span_probs in self._span_probs_of(tagged) if probs else ((*t, None) for t in tagged):
+            words = [item[0] for item in items]
+            found = [(s, e, kind, " ".join(words[s:e])) for s, e, kind in spans([item[-1] for item in items])]
+            yield [(*ent, p) for ent, p in zip(found, span_probs)] if probs else found
+
+    def entities_text(self, text: str, probs: bool = False, consistent: int = 0) -> list[list[tuple]]:
         """:meth:`entities` of raw text, one list per sentence (tokenized as :meth:`tag_text` does)."""
-        return self.entities_sents(self._tokenize(text, "entities_text"), probs)
+        return self.entities_sents(self._tokenize(text, "entities_text"), probs, consistent)
 
     @torch.inference_mode()
-    def _span_probs(self, tokens: list, tags: list[str], found: list[tuple[int, int, str]]) -> list[float]:
+    def _span_probs(self, sentences: list[tuple[list, list[str], list[tuple[int, int, str]]]]) -> list[list[float]]:
+        """For each ``(tokens, tags, spans)`` of whole sentences, each span's probability: that the model tags
+        exactly its tokens with its tags, and neighbours neither extend it nor run into it. The sentences
+        go through the network in batches (``max_tokens``), their spans through the CRF ``SPAN_ROWS`` at a time."""
         labels = list(self.vocab.labels.strings)
-        scores, mask = self._scores([tokens])
-        allowed = torch.ones(len(found), len(tags), len(labels), dtype=torch.bool)
-        for k, (start, end, _) in enumerate(found):
-            for t in range(start, end):
-                allowed[k, t] = False
-                allowed[k, t, labels.index(tags[t])] = True
-            if start > 0:       # the token before does not run into the span ...
-                allowed[k, start - 1] = torch.tensor([not continues(lab, tags[start]) for lab in labels])
-            if end < len(tags):  # ... and the token after does not extend it
-                allowed[k, end] = torch.tensor([not continues(tags[end - 1], lab) for lab in labels])
-        return self.model.log_prob_within(scores, mask, allowed.to(scores.device)).exp().tolist()
+        out: list[list[float]] = [[] for _ in sentences]
+        todo = [i for i, (_, _, found) in enumerate(sentences) if found]
+        for idx in token_batches([len(sentences[i][0]) for i in todo], self.max_tokens):
+            batch = [todo[j] for j in idx]
+            scores, mask = self._scores([sentences[i][0] for i in batch])
+            rows, allowed = [], []
+            for row, i in enumerate(batch):
+                _, tags, found = sentences[i]
+                rows += [row] * len(found)
+                allowed.append(_allowed_spans(tags, found, labels, scores.shape[1]))
+            every, rows = torch.cat(allowed).to(scores.device), torch.tensor(rows, device=scores.device)
+            logp = torch.cat([self.model.log_prob_within(scores[r], mask[r], every[k: k + SPAN_ROWS])
+                              for k in range(0, len(rows), SPAN_ROWS) for r in [rows[k: k + SPAN_ROWS]]])
+            at = 0
+            for i in batch:
+                out[i] = logp[at: at + len(sentences[i][2])].exp().tolist()
+                at += len(out[i])
+        return out
 
     @property
     def tagset(self) -> list[str]:

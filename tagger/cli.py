@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict, fields
+from functools import partial
 
 import corpora
 from corpora.charlm import MAX_MINUTES as CHAR_LM_MINUTES
@@ -144,7 +145,7 @@ def _held_out(args: argparse.Namespace) -> list[list[str]]:
     return [] if args.train_file else [[t[0] for t in s] for s in _data(args, "test", None)]
 
 
-BLOCK = 256   # sentences read at a time by `tagger tag --entities / --nbest`
+BLOCK = 256   # sentences read at a time by `tagger tag --nbest`
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -235,11 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corpus_options(p, corpus_default=None)
     p.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split (default: test)")
     p.add_argument("--file", help="evaluate on this file (see --file-format) instead of --corpus")
-    p.add_argument("--no-report", action="store_true", help="skip the per-tag (per chunk type) table and, for chunk and entity tags, "
-                   "the span errors by kind (wrong type, wrong boundary, missed, spurious)")
+    p.add_argument("--no-report", action="store_true",
+                   help="skip the per-tag (per chunk type) table and, for chunk and entity tags, the span errors by "
+                        "kind (wrong type, wrong boundary, missed, spurious)")
     p.add_argument("--words-only", action="store_true",
                    help="give the model the words alone: one that reads a feature column (e.g. --pos-feature) gets "
                         "it from the tagger it carries (--features-from), as raw text does, instead of the data's")
+    _add_consistent_option(p)
     _add_inference_options(p)
     add_plot_option(p)
 
@@ -264,8 +267,19 @@ def build_parser() -> argparse.ArgumentParser:
                         "sentences from 1); for CoNLL output (a token a line) use --format tsv instead")
     p.add_argument("--nbest", type=positive_int, metavar="K",
                    help="the K best tag sequences of each sentence with their log-probabilities")
+    _add_consistent_option(p)
     _add_inference_options(p)
     return parser
+
+
+def _add_consistent_option(p: argparse.ArgumentParser) -> None:
+    from .chunks import CONSISTENT
+
+    p.add_argument("--consistent", type=int, default=0, metavar="N",
+                   help="entity and chunk models: read the sentences as one text, in order, and give each name the "
+                        "type its mentions in the N sentences before and after it get most often, each mention's "
+                        "vote its probability (boundaries stay; 0: each sentence alone; chosen on Spanish news: "
+                        f"{CONSISTENT}, +0.7 F1) (default: %(default)s)")
 
 
 def _add_model_option(p: argparse.ArgumentParser) -> None:
@@ -410,7 +424,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         gold = words_and_tags(gold)
     _check_columns(tagger, next((len(tok) - 2 for s in gold for tok in s), tagger.n_features))
     check_tagset(gold, tagger.tagset)
-    result = evaluate(tagger.tag_sents, gold, tagger.vocab.knows)
+    result = evaluate(partial(tagger.tag_sents, consistent=args.consistent), gold, tagger.vocab.knows)
     print(result.summary())
     if not args.no_report:
         print(result.report())
@@ -479,21 +493,22 @@ def cmd_tag(args: argparse.Namespace) -> int:
         raise ValueError("--probs needs --format tsv or conllu (or --entities)")
     if args.entities and args.nbest:
         raise ValueError("--entities and --nbest do not go together: choose one")
+    if args.consistent and args.nbest:
+        raise ValueError("--consistent and --nbest do not go together: the n best read each sentence alone")
     tagger = _load_tagger(args)
     if args.input == "columns" and args.columns:
         _check_columns(tagger, sum(c not in ("word", "_") for c in parse_columns(args.columns, labelled=False)[0]))
     sentences, number = _input_sentences(args, tagger.language), 0
-    if not (args.entities or args.nbest):     # tagged as read: memory does not grow with the input
-        for number, tagged in enumerate(tagger.tag_stream(sentences, probs=args.probs), 1):
+    if args.entities:                         # tagged as read: memory does not grow with the input
+        for number, entities in enumerate(tagger.entities_stream(sentences, args.probs, args.consistent), 1):
+            for start, end, kind, text, *prob in entities:
+                print(f"{number}\t{start}\t{end}\t{kind}\t{text}" + (f"\t{prob[0]:.4f}" if prob else ""))
+        return 0
+    if not args.nbest:
+        for number, tagged in enumerate(tagger.tag_stream(sentences, args.probs, args.consistent), 1):
             print(_format(tagged, number, args.format))
         return 0
     while block := list(islice(sentences, BLOCK)):
-        if args.entities:
-            for entities in tagger.entities_sents(block, probs=args.probs):
-                number += 1
-                for start, end, kind, text, *prob in entities:
-                    print(f"{number}\t{start}\t{end}\t{kind}\t{text}" + (f"\t{prob[0]:.4f}" if prob else ""))
-            continue
         for tokens in block:            # --nbest
             number += 1
             for rank, (tags, logp) in enumerate(tagger.nbest(tokens, args.nbest), 1):

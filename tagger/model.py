@@ -86,8 +86,9 @@ class TagReader(nn.Module):
 
     def log_prob_within(self, scores: torch.Tensor, mask: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
         """log P(the tag at every position lies in its allowed set) for each of S constraint sets
-        ``allowed`` (S, T, n_tags, bool) on one sequence (``scores`` (1, T, n_tags)): e.g. the probability
-        of a span. Softmax tokens are independent; a CRF sums over the paths that obey (forward algorithm)."""
+        ``allowed`` (S, T, n_tags, bool) on one sequence (``scores`` (1, T, n_tags)), or each on its own
+        (``scores`` (S, T, n_tags), ``mask`` (S, T)): e.g. the probability of a span. Softmax tokens are
+        independent; a CRF sums over the paths that obey (forward algorithm)."""
         if self.crf is None:
             inside = (scores.softmax(-1) * allowed).sum(-1).clamp(min=1e-30).log()     # (S, T)
             return (inside * mask).sum(1)

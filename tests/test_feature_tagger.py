@@ -49,6 +49,9 @@ def test_plain_words_are_tagged_through_the_carried_tagger(dutch, models):
     found = loaded.entities_sents(words, probs=True)
     assert found == loaded.entities_sents(featured, probs=True) and sum(map(len, found)) > 0
     assert list(loaded.tag_stream(iter(words))) == loaded.tag_sents(words)
+    voted = loaded.tag_sents(featured, consistent=3)                 # the same types from either form
+    assert loaded.tag_sents(words, consistent=3) == [[(w, t) for w, _, t in s] for s in voted]
+    assert loaded.entities_sents(words, consistent=3) == loaded.entities_sents(featured, consistent=3)
     assert [[t for _, t in s] for s in loaded.quantized().tag_sents(words)] == \
         [[t for *_, t in s] for s in loaded.quantized().tag_sents(featured)]
     assert loaded.nbest(words[0], 3) == loaded.nbest(featured[0], 3)

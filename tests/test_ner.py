@@ -14,7 +14,7 @@ import corpora
 from corpora.text import tokenize, tokenize_text
 from corpora.wordvectors import WordVectors, corpus_sentences
 from tagger import Tagger
-from tagger.chunks import spans
+from tagger.chunks import consistent_types, spans
 from tagger.crf import CRF
 from tagger.evaluate import Evaluation, SpanErrors
 from tagger.model import SequenceTagger
@@ -75,6 +75,54 @@ def test_span_errors_by_kind():
     assert "wrong type 1 (33%) [PER->ORG 1]" in errors.summary()
     with pytest.raises(ValueError, match="chunk tag set"):
         Evaluation(1.0, 1.0, 2, 0, [["NN", "VB"]], [["NN", "VB"]]).span_errors()
+
+
+def voted_whole(text, window):
+    """The types consistent_types() gives each span, the plain way: every sentence sees the whole list."""
+    found = [[(tuple(words[a:b]), kind, w) for (a, b, kind), w in zip(spans(tags), weights)]
+             for words, tags, weights in text]
+    out = []
+    for i in range(len(text)):
+        near = [f for sent in found[max(0, i - window): i + window + 1] for f in sent]
+        votes = [sum((Counter({k: w}) for other, k, w in near if other == name), Counter()) for name, _, _ in found[i]]
+        out.append([max(v, key=lambda k: (v[k], k == kind)) for v, (_, kind, _) in zip(votes, found[i])])
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.sampled_from("ab"), st.sampled_from(TAGS)), max_size=6), max_size=8),
+       st.integers(0, 3), st.lists(st.sampled_from([0.25, 0.5, 1.0]), min_size=48, max_size=48), st.booleans())
+def test_consistent_types_keep_spans_and_take_the_vote(sentences, window, weights, weighted):
+    text, at = [], 0
+    for s in sentences:
+        tags = [t for _, t in s]
+        n = len(spans(tags))
+        text.append(([w for w, _ in s], tags, weights[at: at + n] if weighted else [1.0] * n))
+        at += n
+    stream = iter(text if weighted else [(words, tags) for words, tags, _ in text])   # weights default to 1
+    out = list(consistent_types(stream, window))   # read as a stream, at most 2 * window + 1 sentences held
+    assert len(out) == len(text)
+    for (_, tags, _), new in zip(text, out):
+        assert [s[:2] for s in spans(new)] == [s[:2] for s in spans(tags)]   # boundaries never move
+    assert [[s[2] for s in spans(new)] for new in out] == voted_whole(text, window)
+
+
+def test_consistent_types_by_hand():
+    text = [("Visitó Toledo".split(), ["O", "B-ORG"]), ("El alcalde de Toledo".split(), ["O", "O", "O", "B-LOC"]),
+            ("Toledo crece".split(), ["B-LOC", "O"]), ("Vino Toledo".split(), ["O", "B-ORG"])]
+    assert list(consistent_types(text, 1)) == [["O", "B-ORG"], ["O", "O", "O", "B-LOC"], ["B-LOC", "O"], ["O", "B-ORG"]]
+    assert list(consistent_types(text, 2)) == [["O", "B-LOC"], ["O", "O", "O", "B-LOC"], ["B-LOC", "O"], ["O", "B-LOC"]]
+    # a retyped span that would run into its neighbour starts a span of its own
+    assert list(consistent_types([("a b".split(), ["B-LOC", "I-ORG"]), ("b".split(), ["B-LOC"]),
+                                  ("b".split(), ["B-LOC"])], 2))[0] == ["B-LOC", "B-LOC"]
+    with pytest.raises(ValueError, match="window must be an integer >= 0"):
+        list(consistent_types(text, -1))
+    with pytest.raises(ValueError, match="sentence 1: 4 words but 1 tags"):
+        list(consistent_types([text[0], (text[1][0], ["O"])], 1))
+    with pytest.raises(ValueError, match="sentence 0: 1 spans but 2 weights"):
+        list(consistent_types([(*text[0], [0.5, 0.5])], 1))
+    weighted = [(*text[0], [0.9]), (*text[1], [0.3]), (*text[2], [0.2])]   # one sure ORG outweighs two unsure LOCs
+    assert [t[-1] for t in consistent_types(weighted, 2)] == ["B-ORG", "B-ORG", "O"]
 
 
 @pytest.mark.parametrize("output", ["crf", "softmax"])
@@ -169,6 +217,43 @@ def test_entities_from_python(ner):
     text = tagger.entities_text("¿Viajó Juan Villalonga a Madrid? Sí, con la ONU.")
     assert len(text) == 2 and all(isinstance(e, tuple) and len(e) == 4 for s in text for e in s)
     assert isinstance(tagger.entities_text("Москва и 東京 — ok?"), list)
+
+
+def test_consistent_entities_from_python_and_the_cli(ner, tiny_tagger):
+    tagger = Tagger.load(ner)
+    sentences = [tokenize(s, "es") for s in ("El alcalde de Toledo habló en Toledo .", "Toledo ganó en Madrid .",
+                                             "La ONU y Toledo firmaron .", "Juan Pérez viajó a Madrid .")] * 3
+    alone = tagger.tag_sents(sentences)
+    weights = [[e[4] for e in tagger.entities(s, probs=True)] for s in sentences]   # each span's probability
+    want = list(consistent_types([([w for w, _ in s], [t for _, t in s], p) for s, p in zip(alone, weights)], 2))
+    tagged = tagger.tag_sents(sentences, consistent=2)
+    assert [[t for _, t in s] for s in tagged] == want and [[w for w, _ in s] for s in tagged] == sentences
+    found = tagger.entities_sents(sentences, probs=True, consistent=2)
+    assert [[e[:3] for e in s] for s in found] == [spans(tags) for tags in want]
+    retyped = 0
+    for sent, ents in zip(sentences, found):   # a span's probability is that of its tags, its new type's if retyped
+        before = {e[:2]: e for e in tagger.entities(sent, probs=True)}
+        for start, end, kind, _, prob in ents:
+            old = before[(start, end)]
+            if old[2] == kind:
+                assert prob == pytest.approx(old[4], abs=1e-4)   # batched sums: float32 rounding
+            else:          # the span as one type and as another: disjoint events
+                retyped += 1
+                assert 0 < prob and prob + old[4] <= 1 + 1e-4
+    assert retyped, "the example should retype a span"
+    assert tagger.entities_sents(sentences, consistent=0) == tagger.entities_sents(sentences)
+    done = tagger_cli("tag", "--model", str(ner), "--entities", "--consistent", "2", "--pretokenized",
+                      stdin="\n".join(" ".join(s) for s in sentences))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["\t".join(map(str, (i, *e[:4]))) for i, s in enumerate(found, 1) for e in s]
+    for bad, match in ((dict(consistent=-1), "consistent must be an integer >= 0"),
+                       (dict(consistent=2, probs=True), "consistent and token probabilities")):
+        with pytest.raises(ValueError, match=match):
+            tagger.tag_sents(sentences, **bad)
+    with pytest.raises(ValueError, match="makes entity .chunk. types consistent"):
+        tiny_tagger.tag_sents([["The", "dog"]], consistent=2)
+    done = tagger_cli("tag", "--model", str(ner), "--consistent", "2", "--nbest", "2", stdin="Juan vive en Madrid\n")
+    assert done.returncode == 2 and "--consistent and --nbest" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_entity_errors(ner, tiny_tagger, tmp_path):
