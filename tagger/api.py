@@ -187,7 +187,7 @@ class Tagger(TrainedNetwork, TaggerI):
             raise TypeError("tag_stream() takes an iterable of token lists; for raw text use tag_text()")
         if consistent:
             self._check_consistent(consistent, probs)
-            for items, plain in self._consistent(self._span_probs_of(self._read(sentences)), consistent):
+            for items, plain, _ in self._consistent(self._span_probs_of(self._read(sentences)), consistent):
                 yield [(item[0], item[-1]) for item in items] if plain else items
             return
         for block in self._blocks(sentences):
@@ -278,10 +278,11 @@ class Tagger(TrainedNetwork, TaggerI):
             raise ValueError("consistent and token probabilities do not go together (a probability is that of "
                              "the model's own tag); entities(..., probs=True) gives the retyped spans' own")
 
-    def _read(self, sentences: Iterable[Sequence], whole: str = "") -> Iterator[tuple[list[tuple], bool]]:
+    def _read(self, sentences: Iterable[Sequence], whole: str = "") -> Iterator[tuple[list[tuple], bool, None]]:
         """Sentences tagged block by block, their items as the network read them (with the feature column
-        a feature tagger wrote), each with whether it came as plain words; ``whole``: the caller of
-        :meth:`_whole`, for those that need each sentence in one piece."""
+        a feature tagger wrote), each with whether it came as plain words, and no span probabilities yet
+        (:meth:`_span_probs_of`); ``whole``: the caller of :meth:`_whole`, for those that need each
+        sentence in one piece."""
         read = 0
         for block in self._blocks(sentences):
             plain = [bool(self.n_features) and bool(s) and isinstance(s[0], str) for s in block]
@@ -290,36 +291,40 @@ class Tagger(TrainedNetwork, TaggerI):
                 for i, tokens in enumerate(block, read):
                     self._whole(tokens, f"{whole} (sentence {i})")
             read += len(block)
-            yield from zip(self._tag(block), plain)
+            yield from ((items, was_plain, None) for items, was_plain in zip(self._tag(block), plain))
 
-    def _span_probs_of(self, tagged: Iterable[tuple[list[tuple], bool]]
+    def _span_probs_of(self, tagged: Iterable[tuple[list[tuple], bool, list[float] | None]]
                        ) -> Iterator[tuple[list[tuple], bool, list[float] | None]]:
-        """:meth:`_read`'s sentences with the probability of each of their spans (:meth:`_span_probs`), None
-        for a sentence longer than :attr:`window`; computed ``BLOCK_SENTENCES`` sentences at a time."""
+        """:meth:`_read`'s sentences with the probability of each of their spans (:meth:`_span_probs`) where
+        they have none yet; still None for a sentence longer than :attr:`window`. Computed
+        ``BLOCK_SENTENCES`` sentences at a time."""
         tagged = iter(tagged)
-        while chunk := list(islice(tagged, BLOCK_SENTENCES)):
-            fits = [i for i, (items, _) in enumerate(chunk) if len(items) <= self.window]
+        while chunk := [list(sentence) for sentence in islice(tagged, BLOCK_SENTENCES)]:
+            todo = [c for c in chunk if c[2] is None and len(c[0]) <= self.window]
             read = [([item[:-1] if self.n_features else item[0] for item in items], [item[-1] for item in items])
-                    for items, _ in (chunk[i] for i in fits)]     # (tokens as the network reads them, tags)
-            probs: list[list[float] | None] = [None] * len(chunk)
-            for i, p in zip(fits, self._span_probs([(tokens, tags, spans(tags)) for tokens, tags in read])):
-                probs[i] = p
-            yield from ((items, plain, p) for (items, plain), p in zip(chunk, probs))
+                    for items, _, _ in todo]     # (tokens as the network reads them, tags)
+            for sentence, probs in zip(todo, self._span_probs([(tokens, tags, spans(tags)) for tokens, tags in read])):
+                sentence[2] = probs
+            yield from map(tuple, chunk)
 
     def _consistent(self, tagged: Iterable[tuple[list[tuple], bool, list[float] | None]], window: int
-                    ) -> Iterator[tuple[list[tuple], bool]]:
+                    ) -> Iterator[tuple[list[tuple], bool, list[float] | None]]:
         """:meth:`_span_probs_of`'s sentences, their entity types voted as in :func:`consistent_types`, each
-        span's vote its probability (a count of 1 in a sentence longer than :attr:`window`)."""
+        span's vote its probability (a count of 1 in a sentence longer than :attr:`window`). A sentence
+        keeps its span probabilities if no type changed (a span's depends on its own tags only), else None."""
         waiting: deque = deque()   # sentences read, their new tags not yet out: at most window + 1
 
         def voters():
             for items, plain, probs in tagged:
-                waiting.append((items, plain))
                 tags = [item[-1] for item in items]
-                yield [item[0] for item in items], tags, probs if probs is not None else [1.0] * len(spans(tags))
-        for tags in consistent_types(voters(), window):
-            items, plain = waiting.popleft()
-            yield [(*item[:-1], tag) for item, tag in zip(items, tags)], plain
+                waiting.append((items, plain, probs, tags))
+                words = [item[0] for item in items]
+                yield (words, tags) if probs is None else (words, tags, probs)   # no weights: each span counts 1
+        for new in consistent_types(voters(), window):
+            items, plain, probs, tags = waiting.popleft()
+            if new != tags:
+                items, probs = [(*item[:-1], tag) for item, tag in zip(items, new)], None
+            yield items, plain, probs
 
     def _tokenize(self, text: str, caller: str) -> Iterator[list[str]]:
         if not isinstance(text, str):
@@ -366,7 +371,9 @@ class Tagger(TrainedNetwork, TaggerI):
         tagged = self._read(sentences, "entities(probs=True)" if probs else "")
         if consistent:
             tagged = self._consistent(self._span_probs_of(tagged), consistent)
-        for items, _, span_probs in self._span_probs_of(tagged) if probs else ((*t, None) for t in tagged):
+        if probs:       # after a vote, only the sentences whose types changed are computed again
+            tagged = self._span_probs_of(tagged)
+        for items, _, span_probs in tagged:
             words = [item[0] for item in items]
             found = [(s, e, kind, " ".join(words[s:e])) for s, e, kind in spans([item[-1] for item in items])]
             yield [(*ent, p) for ent, p in zip(found, span_probs)] if probs else found

@@ -12,6 +12,11 @@ from corpora.tagged import Sentence, split_tagged
 from .chunks import chunk_scheme, spans
 
 
+def _overlaps(start: int, end: int, others: Sequence[tuple[int, int, str]]) -> bool:
+    """Whether tokens start..end-1 share a token with any of the ``(start, end, type)`` spans ``others``."""
+    return any(s < end and start < e for s, e, _ in others)
+
+
 @dataclass
 class SpanErrors:
     """Where the spans of a prediction go wrong. Each gold span is counted once: ``correct`` (same
@@ -41,11 +46,11 @@ class SpanErrors:
                 else:
                     self.wrong_type += 1
                     self.confusions[(kind, kind_at[(a, b)])] += 1
-            elif any(x < b and a < y for x, y, _ in pred):
+            elif _overlaps(a, b, pred):
                 self.wrong_boundary += 1
             else:
                 self.missed += 1
-        self.spurious += sum(not any(x < b and a < y for x, y, _ in gold) for a, b, _ in pred)
+        self.spurious += sum(not _overlaps(a, b, gold) for a, b, _ in pred)
 
     def summary(self) -> str:
         wrong = self.gold - self.correct
